@@ -1,0 +1,77 @@
+/**
+ * The libc symbols miniping uses, in one table, and the library opened once per process.
+ *
+ * `ssize_t` results are declared `i32`: on LP64 the value arrives in the low half of the return register, -1 comes
+ * through intact, and a number is cheaper to handle than a bigint. No call here can return more than 2 GiB.
+ *
+ * @module
+ */
+
+/** Every libc symbol the binding calls, with its C prototype. */
+export const LIBC_SYMBOLS = {
+  // int socket(int domain, int type, int protocol);
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  // int setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen);
+  setsockopt: {
+    parameters: ["i32", "i32", "i32", "buffer", "u32"],
+    result: "i32",
+  },
+  // int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen);
+  getsockopt: {
+    parameters: ["i32", "i32", "i32", "buffer", "buffer"],
+    result: "i32",
+  },
+  // int bind(int fd, const struct sockaddr *addr, socklen_t addrlen);
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  // int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen);
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  // ssize_t sendmsg(int fd, const struct msghdr *msg, int flags);
+  sendmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  // ssize_t recvmsg(int fd, struct msghdr *msg, int flags);
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  // int close(int fd);
+  close: { parameters: ["i32"], result: "i32" },
+  // int poll(struct pollfd *fds, nfds_t nfds, int timeout); run on a worker thread so waiting never blocks the loop.
+  poll: {
+    parameters: ["buffer", "u64", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  // int eventfd(unsigned int initval, int flags);
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  // ssize_t write(int fd, const void *buf, size_t count);
+  write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  // ssize_t read(int fd, void *buf, size_t count);
+  read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  // int clock_gettime(clockid_t clockid, struct timespec *tp);
+  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  // int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res);
+  // On a worker thread: a DNS lookup can take seconds.
+  getaddrinfo: {
+    parameters: ["buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+    nonblocking: true,
+  },
+  // void freeaddrinfo(struct addrinfo *res);
+  freeaddrinfo: { parameters: ["pointer"], result: "void" },
+  // const char *gai_strerror(int errcode);
+  gai_strerror: { parameters: ["i32"], result: "pointer" },
+  // char *strerror(int errnum);
+  strerror: { parameters: ["i32"], result: "pointer" },
+  // int *__errno_location(void);
+  __errno_location: { parameters: [], result: "pointer" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The opened library's symbols. */
+export type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
+
+let library: Deno.DynamicLibrary<typeof LIBC_SYMBOLS> | undefined;
+
+/**
+ * Opens libc on first use. Kept open for the life of the process: closing it while a nonblocking call is in flight
+ * would unmap code a worker thread is running.
+ */
+export function libc(): Libc {
+  library ??= Deno.dlopen("libc.so.6", LIBC_SYMBOLS);
+  return library.symbols;
+}

@@ -1,0 +1,299 @@
+/**
+ * One ICMP socket: raw or datagram, IPv4 or IPv6, nonblocking, with every receive option miniping reads.
+ *
+ * @module
+ */
+import { ReceivedAncillary } from "./cmsg.ts";
+import { monotonicMs, realtimeMs } from "./clock.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  ICMP6_FILTER,
+  ICMP6_FILTER_SIZE,
+  ICMP_FILTER,
+  IP_RECVERR,
+  IP_RECVTTL,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPV6_RECVERR,
+  IPV6_RECVHOPLIMIT,
+  MSG_DONTWAIT,
+  MSG_ERRQUEUE,
+  SO_RCVBUF,
+  SO_RCVBUFFORCE,
+  SO_TIMESTAMPNS,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+  SOCK_RAW,
+  SOL_RAW,
+  SOL_SOCKET,
+} from "./constants.ts";
+import { errno, SystemCallError } from "./errno.ts";
+import { libc } from "./libc.ts";
+import {
+  IOVEC,
+  MSGHDR,
+  readU64,
+  SOCKADDR_STORAGE_SIZE,
+  writePointer,
+  writeU64,
+} from "./structs.ts";
+
+/** Raw sockets need CAP_NET_RAW; datagram ICMP sockets need the caller's group in `net.ipv4.ping_group_range`. */
+export type IcmpSocketKind = "raw" | "datagram";
+
+/** The largest IP datagram, so no reply is ever cut short. */
+const MAX_DATAGRAM = 65535;
+/** Room for the stamp, the TTL and an extended error with its offender, with slack. */
+const CONTROL_SIZE = 512;
+/** Enough queued replies for large sweeps: ~830 B of rcvbuf per queued ICMP reply (see the spec). */
+const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
+
+/** ICMP types a raw socket lets through: replies and the errors that quote our probes. */
+const RAW4_ACCEPT = [0, 3, 4, 11, 12];
+const RAW6_ACCEPT = [1, 2, 3, 4, 129];
+
+function int(value: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setInt32(0, value, true);
+  return bytes;
+}
+
+/** A message buffer set: msghdr, iovec, name and control, kept together because the msghdr holds raw pointers. */
+class MessageBuffers {
+  readonly header = new Uint8Array(MSGHDR.size);
+  readonly headerView = new DataView(this.header.buffer);
+  readonly iov = new Uint8Array(IOVEC.size);
+  readonly iovView = new DataView(this.iov.buffer);
+  readonly data: Uint8Array;
+  readonly name: Uint8Array;
+  readonly control: Uint8Array;
+  readonly controlView: DataView;
+
+  constructor(dataSize: number, nameSize: number, controlSize: number) {
+    this.data = new Uint8Array(dataSize);
+    this.name = new Uint8Array(nameSize);
+    this.control = new Uint8Array(controlSize);
+    this.controlView = new DataView(this.control.buffer);
+    writePointer(this.iovView, IOVEC.base, this.data);
+    writeU64(this.iovView, IOVEC.len, dataSize);
+    writePointer(this.headerView, MSGHDR.name, this.name);
+    writePointer(this.headerView, MSGHDR.iov, this.iov);
+    writeU64(this.headerView, MSGHDR.iovlen, 1);
+    writePointer(this.headerView, MSGHDR.control, this.control);
+  }
+
+  /** Sets the lengths the kernel reads (send) or may fill up to (receive): they are value-result fields. */
+  setLengths(
+    dataLength: number,
+    nameLength: number,
+    controlLength: number,
+  ): void {
+    writeU64(this.iovView, IOVEC.len, dataLength);
+    this.headerView.setUint32(MSGHDR.namelen, nameLength, true);
+    writeU64(this.headerView, MSGHDR.controllen, controlLength);
+    this.headerView.setInt32(MSGHDR.flags, 0, true);
+  }
+}
+
+/**
+ * A nonblocking ICMP socket. Sending and receiving never throw on the hot path: they return an errno instead.
+ * `close()` is idempotent.
+ */
+export class IcmpSocket implements Disposable {
+  #fd: number;
+  /** 4 or 6. */
+  readonly family: 4 | 6;
+  /** Raw or datagram. */
+  readonly kind: IcmpSocketKind;
+  readonly #tx: MessageBuffers;
+  readonly #rx: MessageBuffers;
+  /** Where callers build the next packet before {@linkcode IcmpSocket.send}. */
+  readonly packet: Uint8Array;
+  /** CLOCK_REALTIME ms (clock.ts scale), taken immediately before the last `sendmsg`. */
+  sentRealtime = 0;
+  /** CLOCK_MONOTONIC ms, taken just before {@linkcode IcmpSocket.sentRealtime}. */
+  sentMonotonic = 0;
+  /** The received message's data: valid until the next receive. */
+  received: Uint8Array = new Uint8Array(0);
+  /** The sender's sockaddr (the original destination, for an error-queue entry). */
+  receivedName: Uint8Array = new Uint8Array(0);
+  /** `msg_flags` of the last receive. */
+  receivedFlags = 0;
+  /** CLOCK_MONOTONIC ms right after the last successful receive. */
+  receivedMonotonic = 0;
+  /** CLOCK_REALTIME ms right after the last successful receive. */
+  receivedRealtime = 0;
+  /** Ancillary data of the last receive. */
+  readonly ancillary: ReceivedAncillary = new ReceivedAncillary();
+
+  private constructor(fd: number, family: 4 | 6, kind: IcmpSocketKind) {
+    this.#fd = fd;
+    this.family = family;
+    this.kind = kind;
+    this.#tx = new MessageBuffers(
+      MAX_DATAGRAM,
+      SOCKADDR_STORAGE_SIZE,
+      CONTROL_SIZE,
+    );
+    this.#rx = new MessageBuffers(
+      MAX_DATAGRAM,
+      SOCKADDR_STORAGE_SIZE,
+      CONTROL_SIZE,
+    );
+    this.packet = this.#tx.data;
+  }
+
+  /**
+   * Opens a socket and turns on kernel receive stamps, reply TTL / hop limit, and (datagram) the error queue.
+   * Throws {@linkcode SystemCallError} when the kernel refuses the socket (EPERM, EACCES, …).
+   */
+  static open(family: 4 | 6, kind: IcmpSocketKind): IcmpSocket {
+    const c = libc();
+    const fd = c.socket(
+      family === 4 ? AF_INET : AF_INET6,
+      (kind === "raw" ? SOCK_RAW : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC,
+      family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6,
+    );
+    if (fd === -1) throw new SystemCallError("socket", errno());
+    const socket = new IcmpSocket(fd, family, kind);
+    try {
+      socket.#configure();
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
+    return socket;
+  }
+
+  #setOption(
+    level: number,
+    name: number,
+    value: Uint8Array,
+    what: string,
+  ): void {
+    if (libc().setsockopt(this.#fd, level, name, value, value.length) === -1) {
+      throw new SystemCallError(`setsockopt(${what})`, errno());
+    }
+  }
+
+  #configure(): void {
+    const on = int(1);
+    // Always on: each ping chooses whether to use the stamp, and a shared socket serves both kinds of caller.
+    this.#setOption(SOL_SOCKET, SO_TIMESTAMPNS, on, "SO_TIMESTAMPNS");
+    const rcvbuf = int(RECEIVE_BUFFER_BYTES);
+    if (
+      libc().setsockopt(this.#fd, SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf, 4) === -1
+    ) {
+      // Without CAP_NET_ADMIN the kernel caps this at rmem_max, which is still better than the default.
+      libc().setsockopt(this.#fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, 4);
+    }
+    if (this.family === 4) {
+      this.#setOption(IPPROTO_IP, IP_RECVTTL, on, "IP_RECVTTL");
+      if (this.kind === "datagram") {
+        this.#setOption(IPPROTO_IP, IP_RECVERR, on, "IP_RECVERR");
+      } else {
+        // A raw socket sees every ICMP message of the namespace, our own echo requests on loopback included.
+        let blocked = 0xffffffff;
+        for (const type of RAW4_ACCEPT) blocked &= ~(1 << type);
+        const mask = new Uint8Array(4);
+        new DataView(mask.buffer).setUint32(0, blocked >>> 0, true);
+        this.#setOption(SOL_RAW, ICMP_FILTER, mask, "ICMP_FILTER");
+      }
+    } else {
+      this.#setOption(IPPROTO_IPV6, IPV6_RECVHOPLIMIT, on, "IPV6_RECVHOPLIMIT");
+      if (this.kind === "datagram") {
+        this.#setOption(IPPROTO_IPV6, IPV6_RECVERR, on, "IPV6_RECVERR");
+      } else {
+        const filter = new Uint32Array(ICMP6_FILTER_SIZE / 4).fill(0xffffffff);
+        for (const type of RAW6_ACCEPT) {
+          filter[type >> 5] &= ~(1 << (type & 31));
+        }
+        this.#setOption(
+          IPPROTO_ICMPV6,
+          ICMP6_FILTER,
+          new Uint8Array(filter.buffer),
+          "ICMP6_FILTER",
+        );
+      }
+    }
+  }
+
+  /** The descriptor, or -1 once closed. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /**
+   * Sends the first `length` bytes of {@linkcode IcmpSocket.packet} to `sockaddr`, with optional per-packet
+   * `control` (see `encodeSendControl`). The send stamps are taken immediately before `sendmsg`.
+   * Returns 0, or the errno of a failed send.
+   */
+  send(
+    length: number,
+    sockaddr: Uint8Array,
+    control: Uint8Array | null,
+  ): number {
+    const tx = this.#tx;
+    tx.name.set(sockaddr);
+    let controlLength = 0;
+    if (control !== null) {
+      tx.control.set(control);
+      controlLength = control.length;
+    }
+    tx.setLengths(length, sockaddr.length, controlLength);
+    // msg_control must be NULL when there is none: some paths reject a non-NULL pointer with zero length.
+    if (controlLength === 0) {
+      tx.headerView.setBigUint64(MSGHDR.control, 0n, true);
+    } else writePointer(tx.headerView, MSGHDR.control, tx.control);
+    this.sentMonotonic = monotonicMs();
+    this.sentRealtime = realtimeMs();
+    const sent = libc().sendmsg(this.#fd, tx.header, 0);
+    return sent === -1 ? errno() : 0;
+  }
+
+  /**
+   * Reads one message without blocking, from the error queue when `errorQueue` is set. Returns the byte count, or
+   * minus the errno (`-EAGAIN` when nothing is queued). The message stays in {@linkcode IcmpSocket.received},
+   * {@linkcode IcmpSocket.receivedName} and {@linkcode IcmpSocket.ancillary} until the next call.
+   */
+  receive(errorQueue: boolean): number {
+    const rx = this.#rx;
+    rx.setLengths(rx.data.length, rx.name.length, rx.control.length);
+    const n = libc().recvmsg(
+      this.#fd,
+      rx.header,
+      MSG_DONTWAIT | (errorQueue ? MSG_ERRQUEUE : 0),
+    );
+    if (n === -1) return -errno();
+    this.receivedMonotonic = monotonicMs();
+    this.receivedRealtime = realtimeMs();
+    this.received = rx.data.subarray(0, Math.min(n, rx.data.length));
+    this.receivedName = rx.name.subarray(
+      0,
+      Math.min(rx.headerView.getUint32(MSGHDR.namelen, true), rx.name.length),
+    );
+    this.receivedFlags = rx.headerView.getInt32(MSGHDR.flags, true);
+    const controlLength = Math.min(
+      readU64(rx.headerView, MSGHDR.controllen),
+      rx.control.length,
+    );
+    this.ancillary.parse(rx.control, rx.controlView, controlLength);
+    return n;
+  }
+
+  /** Closes the descriptor. Safe to call twice. */
+  close(): void {
+    if (this.#fd === -1) return;
+    libc().close(this.#fd);
+    this.#fd = -1;
+  }
+
+  /** Same as {@linkcode IcmpSocket.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * miniping: ICMP echo ("ping") for Deno, sent and timed by the library itself through libc, with the statistics
+ * monitoring needs. Runs with `--allow-ffi` alone.
+ *
+ * @example
+ * ```ts no-eval
+ * import { ping } from "@miniping/miniping";
+ *
+ * const result = await ping("127.0.0.1", { count: 3 });
+ * console.log(result.median, result.loss);
+ * ```
+ *
+ * @module
+ */
+export * from "./ping.ts";
+export * from "./ping_result.ts";
+export * from "./errors.ts";
+export type { OsGuess } from "./stats/ttl.ts";
