@@ -266,6 +266,7 @@ export class Engine {
   #loop: Promise<void> | undefined;
   #watchDirty = false;
   #watched: Channel[] = [];
+  #closing: IcmpSocket[] = [];
 
   /** How many sockets are open. */
   get openSockets(): number {
@@ -336,7 +337,9 @@ export class Engine {
     if (this.#channels.get(key) === channel) this.#channels.delete(key);
     this.#watchDirty = true;
     if (this.#poller?.waiting) {
-      // The fd must not be closed while a worker thread polls it; the loop closes it once the wait returns.
+      // The fd must not be closed while a worker thread polls it (and it may be in that poll set): the loop closes
+      // it once the wait returns.
+      this.#closing.push(channel.socket);
       this.#poller.wake();
     } else {
       channel.socket.close();
@@ -475,22 +478,21 @@ export class Engine {
         this.#watchDirty = false;
       }
       await poller.wait(POLL_TIMEOUT_MS);
+      this.#closeReleased();
       for (const [i, channel] of this.#watched.entries()) {
         if (channel.socket.fd === -1) continue;
-        if (channel.users === 0) {
-          // Released while the worker polled it: now it is safe to close.
-          channel.socket.close();
-          continue;
-        }
         const events = poller.revents(i);
         if (events & POLLERR) this.#drainErrors(channel);
         if (events & POLLIN) this.#drain(channel);
       }
     }
-    for (const channel of this.#watched) {
-      if (channel.users === 0) channel.socket.close();
-    }
+    this.#closeReleased();
     this.#watched = [];
+  }
+
+  #closeReleased(): void {
+    for (const socket of this.#closing) socket.close();
+    this.#closing = [];
   }
 
   #drain(channel: Channel): void {
