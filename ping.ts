@@ -1,8 +1,4 @@
-import {
-  DestinationUnreachableError,
-  PingTimeoutError,
-  TimeExceededError,
-} from "./errors.ts";
+import { DestinationUnreachableError, PingTimeoutError, TimeExceededError } from "./errors.ts";
 import {
   encodeSendControl,
   engine,
@@ -167,21 +163,20 @@ function describe(value: unknown): string {
 function number(
   name: string,
   value: unknown,
-  { integer, min, max }: { integer: boolean; min: number; max: number },
+  { integer, min, max, above = false }: { integer: boolean; min: number; max: number; above?: boolean },
 ): number {
   if (typeof value !== "number") {
     throw new TypeError(
-      `Cannot ping: ${name} must be a number, got ${typeof value} ${
-        describe(value)
-      }`,
+      `Cannot ping: ${name} must be a number, got ${typeof value} ${describe(value)}`,
     );
   }
   if (Number.isNaN(value) || (integer && !Number.isInteger(value))) {
     throw new RangeError(
-      `Cannot ping: ${name} must be ${
-        integer ? "an integer" : "a number"
-      }, got ${value}`,
+      `Cannot ping: ${name} must be ${integer ? "an integer" : "a number"}, got ${value}`,
     );
+  }
+  if (above && value <= min) {
+    throw new RangeError(`Cannot ping: ${name} must be > ${min}, got ${value}`);
   }
   if (value < min) {
     throw new RangeError(`Cannot ping: ${name} must be ≥ ${min}, got ${value}`);
@@ -225,7 +220,8 @@ function validate(host: unknown, options: PingOptions): Validated {
     }),
     timeout: number("timeout", options.timeout ?? DEFAULTS.timeout, {
       integer: false,
-      min: Number.MIN_VALUE,
+      min: 0,
+      above: true,
       max: MAX_DELAY_MS,
     }),
     interval: number("interval", options.interval ?? DEFAULTS.interval, {
@@ -245,11 +241,6 @@ function validate(host: unknown, options: PingOptions): Validated {
     ),
     throwOnTimeout: boolean("throwOnTimeout", options.throwOnTimeout ?? false),
   };
-  if (options.timeout !== undefined && options.timeout <= 0) {
-    throw new RangeError(
-      `Cannot ping: timeout must be > 0, got ${options.timeout}`,
-    );
-  }
   if (options.ttl !== undefined) {
     number("ttl", options.ttl, { integer: true, min: 1, max: MAX_TTL });
   }
@@ -265,9 +256,7 @@ function validate(host: unknown, options: PingOptions): Validated {
   }
   if (!SOCKET_KINDS.includes(o.socket)) {
     throw new RangeError(
-      `Cannot ping: socket must be "raw", "datagram" or "auto", got ${
-        describe(o.socket)
-      }`,
+      `Cannot ping: socket must be "raw", "datagram" or "auto", got ${describe(o.socket)}`,
     );
   }
   if (options.source !== undefined && typeof options.source !== "string") {
@@ -279,16 +268,12 @@ function validate(host: unknown, options: PingOptions): Validated {
     options.signal !== undefined && !(options.signal instanceof AbortSignal)
   ) {
     throw new TypeError(
-      `Cannot ping: signal must be an AbortSignal, got ${
-        describe(options.signal)
-      }`,
+      `Cannot ping: signal must be an AbortSignal, got ${describe(options.signal)}`,
     );
   }
   if (options.onProbe !== undefined && typeof options.onProbe !== "function") {
     throw new TypeError(
-      `Cannot ping: onProbe must be a function, got ${
-        describe(options.onProbe)
-      }`,
+      `Cannot ping: onProbe must be a function, got ${describe(options.onProbe)}`,
     );
   }
   return o;
@@ -333,14 +318,10 @@ export async function ping(
   const family = destination.family;
   if (o.size > MAX_PAYLOAD[family]) {
     throw new RangeError(
-      `Cannot ping: size must be ≤ ${
-        MAX_PAYLOAD[family]
-      } for IPv${family}, got ${o.size}`,
+      `Cannot ping: size must be ≤ ${MAX_PAYLOAD[family]} for IPv${family}, got ${o.size}`,
     );
   }
-  const source = o.source === undefined
-    ? undefined
-    : sourceAddress(o.source, family).address;
+  const source = o.source === undefined ? undefined : sourceAddress(o.source, family).address;
   o.signal?.throwIfAborted();
   const control = encodeSendControl(family, {
     ttl: o.ttl,
@@ -498,9 +479,7 @@ class Run {
     if (result.received === 0) {
       const first = this.#errors.find((error) => error.kind !== "other");
       if (first !== undefined) {
-        const ErrorClass = first.kind === "unreachable"
-          ? DestinationUnreachableError
-          : TimeExceededError;
+        const ErrorClass = first.kind === "unreachable" ? DestinationUnreachableError : TimeExceededError;
         this.#reject(
           new ErrorClass(first.message, {
             code: first.code ?? 0,
