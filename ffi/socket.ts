@@ -33,14 +33,7 @@ import {
 } from "./constants.ts";
 import { errno, SystemCallError } from "./errno.ts";
 import { libc } from "./libc.ts";
-import {
-  IOVEC,
-  MSGHDR,
-  readU64,
-  SOCKADDR_STORAGE_SIZE,
-  writePointer,
-  writeU64,
-} from "./structs.ts";
+import { IOVEC, MSGHDR, readU64, SOCKADDR_STORAGE_SIZE, writePointer, writeU64 } from "./structs.ts";
 
 /** Raw sockets need CAP_NET_RAW; datagram ICMP sockets need the caller's group in `net.ipv4.ping_group_range`. */
 export type IcmpSocketKind = "raw" | "datagram";
@@ -52,9 +45,15 @@ const CONTROL_SIZE = 512;
 /** Enough queued replies for large sweeps: ~830 B of rcvbuf per queued ICMP reply (see the spec). */
 const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
 
-/** ICMP types a raw socket lets through: replies and the errors that quote our probes. */
+/** ICMP types a raw socket lets through by default: replies and the errors that quote our probes. */
 const RAW4_ACCEPT = [0, 3, 4, 11, 12];
 const RAW6_ACCEPT = [1, 2, 3, 4, 129];
+
+/** Options of {@linkcode IcmpSocket.open}. */
+export interface IcmpSocketOptions {
+  /** ICMP types a raw socket receives; the rest are dropped in the kernel. Defaults to replies and errors. */
+  accept?: readonly number[];
+}
 
 function int(value: number): Uint8Array {
   const bytes = new Uint8Array(4);
@@ -151,7 +150,7 @@ export class IcmpSocket implements Disposable {
    * Opens a socket and turns on kernel receive stamps, reply TTL / hop limit, and (datagram) the error queue.
    * Throws {@linkcode SystemCallError} when the kernel refuses the socket (EPERM, EACCES, …).
    */
-  static open(family: 4 | 6, kind: IcmpSocketKind): IcmpSocket {
+  static open(family: 4 | 6, kind: IcmpSocketKind, options: IcmpSocketOptions = {}): IcmpSocket {
     const c = libc();
     const fd = c.socket(
       family === 4 ? AF_INET : AF_INET6,
@@ -161,7 +160,7 @@ export class IcmpSocket implements Disposable {
     if (fd === -1) throw new SystemCallError("socket", errno());
     const socket = new IcmpSocket(fd, family, kind);
     try {
-      socket.#configure();
+      socket.#configure(options.accept ?? (family === 4 ? RAW4_ACCEPT : RAW6_ACCEPT));
     } catch (error) {
       socket.close();
       throw error;
@@ -180,7 +179,7 @@ export class IcmpSocket implements Disposable {
     }
   }
 
-  #configure(): void {
+  #configure(accept: readonly number[]): void {
     const on = int(1);
     // Always on: each ping chooses whether to use the stamp, and a shared socket serves both kinds of caller.
     this.#setOption(SOL_SOCKET, SO_TIMESTAMPNS, on, "SO_TIMESTAMPNS");
@@ -198,7 +197,7 @@ export class IcmpSocket implements Disposable {
       } else {
         // A raw socket sees every ICMP message of the namespace, our own echo requests on loopback included.
         let blocked = 0xffffffff;
-        for (const type of RAW4_ACCEPT) blocked &= ~(1 << type);
+        for (const type of accept) if (type < 32) blocked &= ~(1 << type);
         const mask = new Uint8Array(4);
         new DataView(mask.buffer).setUint32(0, blocked >>> 0, true);
         this.#setOption(SOL_RAW, ICMP_FILTER, mask, "ICMP_FILTER");
