@@ -208,7 +208,7 @@ export class IcmpSocket implements Disposable {
         this.#setOption(IPPROTO_IPV6, IPV6_RECVERR, on, "IPV6_RECVERR");
       } else {
         const filter = new Uint32Array(ICMP6_FILTER_SIZE / 4).fill(0xffffffff);
-        for (const type of RAW6_ACCEPT) {
+        for (const type of accept) {
           filter[type >> 5] &= ~(1 << (type & 31));
         }
         this.#setOption(
