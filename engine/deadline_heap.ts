@@ -50,9 +50,7 @@ export class DeadlineHeap<T extends HasDeadline> {
       const left = 2 * i + 1;
       if (left >= n) break;
       const right = left + 1;
-      const child = right < n && items[right].deadline < items[left].deadline
-        ? right
-        : left;
+      const child = right < n && items[right].deadline < items[left].deadline ? right : left;
       if (items[child].deadline >= last.deadline) break;
       items[i] = items[child];
       i = child;

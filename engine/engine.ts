@@ -8,21 +8,10 @@
  * @module
  */
 import { monotonicMs, realtimeToMs } from "../ffi/clock.ts";
-import {
-  Errno,
-  POLLERR,
-  POLLIN,
-  SO_EE_ORIGIN_ICMP,
-  SO_EE_ORIGIN_ICMP6,
-  SO_EE_ORIGIN_LOCAL,
-} from "../ffi/constants.ts";
+import { Errno, POLLERR, POLLIN, SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6, SO_EE_ORIGIN_LOCAL } from "../ffi/constants.ts";
 import { strerror, SystemCallError } from "../ffi/errno.ts";
 import { Poller } from "../ffi/poller.ts";
-import {
-  addressSpan,
-  fromSockaddr,
-  type SocketAddress,
-} from "../ffi/sockaddr.ts";
+import { addressSpan, fromSockaddr, type SocketAddress } from "../ffi/sockaddr.ts";
 import { IcmpSocket, type IcmpSocketKind } from "../ffi/socket.ts";
 import {
   decodeIcmp,
@@ -249,9 +238,7 @@ const UNSUPPORTED_ERRORS = new Set<number>([
 ]);
 
 function permissionHelp(family: 4 | 6): string {
-  return `Cannot open an ICMPv${
-    family === 4 ? "4" : "6"
-  } socket: permission denied. Either allow raw sockets for ` +
+  return `Cannot open an ICMPv${family === 4 ? "4" : "6"} socket: permission denied. Either allow raw sockets for ` +
     `Deno (sudo setcap cap_net_raw+ep "$(readlink -f "$(which deno)")") or allow unprivileged ICMP sockets for ` +
     `your group (sudo sysctl -w net.ipv4.ping_group_range="0 2147483647")`;
 }
@@ -287,9 +274,7 @@ export class Engine {
   }
 
   #acquire(family: 4 | 6, kind: IcmpSocketKind | "auto"): Channel {
-    const kinds: IcmpSocketKind[] = kind === "auto"
-      ? ["datagram", "raw"]
-      : [kind];
+    const kinds: IcmpSocketKind[] = kind === "auto" ? ["datagram", "raw"] : [kind];
     for (const k of kinds) {
       const existing = this.#channels.get(`${family}/${k}`);
       if (existing !== undefined) {
@@ -483,7 +468,9 @@ export class Engine {
         if (channel.socket.fd === -1) continue;
         const events = poller.revents(i);
         if (events & POLLERR) this.#drainErrors(channel);
-        if (events & POLLIN) this.#drain(channel);
+        // Also on POLLERR alone: a pending socket error with an empty error queue keeps POLLERR set until a normal
+        // receive consumes it, and poll would return at once forever.
+        if (events & (POLLIN | POLLERR)) this.#drain(channel);
       }
     }
     this.#closeReleased();
@@ -546,9 +533,7 @@ export class Engine {
     }
     const replyType = socket.family === 4 ? ICMP4.ECHO_REPLY : ICMP6.ECHO_REPLY;
     if (message.kind === "echo-reply" && message.type === replyType) {
-      const key = socket.kind === "raw"
-        ? message.id * 65536 + message.seq
-        : message.seq;
+      const key = socket.kind === "raw" ? message.id * 65536 + message.seq : message.seq;
       const probe = channel.probes.get(key);
       if (
         probe === undefined ||
@@ -564,9 +549,7 @@ export class Engine {
       this.#onReply(probe, ttl < 0 ? null : ttl, bytes);
     } else if (message.kind === "error" && message.quoted !== null) {
       const quoted = message.quoted;
-      const requestType = socket.family === 4
-        ? ICMP4.ECHO_REQUEST
-        : ICMP6.ECHO_REQUEST;
+      const requestType = socket.family === 4 ? ICMP4.ECHO_REQUEST : ICMP6.ECHO_REQUEST;
       if (quoted.type !== requestType || socket.kind !== "raw") return;
       const probe = channel.probes.get(quoted.id * 65536 + quoted.seq);
       if (
@@ -634,9 +617,7 @@ export class Engine {
     }
     if (message.kind !== "echo-request") return;
     // The kernel rewrote the identifier of a datagram socket's probes; on raw sockets it is ours.
-    const key = socket.kind === "raw"
-      ? message.id * 65536 + message.seq
-      : message.seq;
+    const key = socket.kind === "raw" ? message.id * 65536 + message.seq : message.seq;
     const probe = channel.probes.get(key);
     if (probe === undefined) return;
     // msg_name of an error-queue entry is the original destination.
@@ -684,11 +665,7 @@ function icmpErrorInfo(
   const unreachable = family === 4 ? ICMP4.DEST_UNREACH : ICMP6.DEST_UNREACH;
   const exceeded = family === 4 ? ICMP4.TIME_EXCEEDED : ICMP6.TIME_EXCEEDED;
   return {
-    kind: type === unreachable
-      ? "unreachable"
-      : type === exceeded
-      ? "time-exceeded"
-      : "other",
+    kind: type === unreachable ? "unreachable" : type === exceeded ? "time-exceeded" : "other",
     icmpType: type,
     code,
     from,

@@ -27,11 +27,7 @@ export async function resolveTarget(
     }
     throw error;
   }
-  const address = family === 6
-    ? found.v6[0]
-    : family === 4
-    ? found.v4[0]
-    : found.v4[0] ?? found.v6[0];
+  const address = family === 6 ? found.v6[0] : family === 4 ? found.v4[0] : found.v4[0] ?? found.v6[0];
   if (address === undefined) {
     throw new Deno.errors.NotFound(
       `Cannot resolve "${host}": no IPv${family ?? 4} address`,
@@ -59,9 +55,7 @@ export function sourceAddress(text: string, family: 4 | 6): SocketAddress {
   }
   if (!isLocalAddress(address)) {
     throw new RangeError(
-      `Cannot ping: source ${
-        formatAddress(bytes)
-      } is not an address of this host`,
+      `Cannot ping: source ${formatAddress(bytes)} is not an address of this host`,
     );
   }
   return address;
