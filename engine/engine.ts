@@ -25,9 +25,9 @@ import {
   writeEchoRequest,
 } from "../icmp/mod.ts";
 import { DeadlineHeap } from "./deadline_heap.ts";
+import { chooseRtt, type Clock } from "./rtt.ts";
 
-/** Which clock ended an RTT. */
-export type Clock = "kernel" | "user";
+export type { Clock } from "./rtt.ts";
 
 /** A matching reply. */
 export interface ReplyInfo {
@@ -103,8 +103,6 @@ class Probe {
   ) {}
 }
 
-/** A kernel figure may exceed the user-clock RTT by at most this much (the two send stamps are ~30 ns apart). */
-const CLOCK_TOLERANCE_MS = 0.001;
 /** Messages read per socket before yielding to the event loop. */
 const RECEIVE_BATCH = 4096;
 /** Upper bound of one wait: a lost wake-up costs at most this long. */
@@ -573,19 +571,11 @@ export class Engine {
 
   #onReply(probe: Probe, ttl: number | null, bytes: number): void {
     const socket = probe.channel.socket;
-    const userRtt = socket.receivedMonotonic - probe.sentMonotonic;
-    let rtt = userRtt;
-    let clock: Clock = "user";
     const stamp = socket.ancillary;
-    if (probe.session.options.kernelTimestamps && stamp.hasStamp) {
-      const kernelRtt = realtimeToMs(stamp.stampSec, stamp.stampNsec) -
-        probe.sentRealtime;
-      // A negative figure or one beyond what user space saw means the realtime clock stepped: trust neither end.
-      if (kernelRtt >= 0 && kernelRtt <= userRtt + CLOCK_TOLERANCE_MS) {
-        rtt = kernelRtt;
-        clock = "kernel";
-      }
-    }
+    const kernelRtt = probe.session.options.kernelTimestamps && stamp.hasStamp
+      ? realtimeToMs(stamp.stampSec, stamp.stampNsec) - probe.sentRealtime
+      : null;
+    const { rtt, clock } = chooseRtt(socket.receivedMonotonic - probe.sentMonotonic, kernelRtt);
     const handler = probe.session.options.handler;
     const info: ReplyInfo = { rtt, clock, ttl, bytes };
     if (probe.state === State.Answered) {

@@ -36,9 +36,7 @@ export function errnoName(value: number): string {
 /** The C library's text for an errno value. */
 export function strerror(value: number): string {
   const pointer = libc().strerror(value);
-  return pointer === null
-    ? errnoName(value)
-    : Deno.UnsafePointerView.getCString(pointer);
+  return pointer === null ? errnoName(value) : Deno.UnsafePointerView.getCString(pointer);
 }
 
 /** A system call failed. `errno` is the raw value and `code` its symbolic name. */

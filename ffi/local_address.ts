@@ -3,14 +3,7 @@
  *
  * @module
  */
-import {
-  AF_INET,
-  AF_INET6,
-  Errno,
-  IPPROTO_UDP,
-  SOCK_CLOEXEC,
-  SOCK_DGRAM,
-} from "./constants.ts";
+import { AF_INET, AF_INET6, Errno, IPPROTO_UDP, SOCK_CLOEXEC, SOCK_DGRAM } from "./constants.ts";
 import { errno, SystemCallError } from "./errno.ts";
 import { libc } from "./libc.ts";
 import type { SocketAddress } from "./sockaddr.ts";

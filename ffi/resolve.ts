@@ -26,9 +26,7 @@ export class ResolveError extends Error {
   /** Builds the error for `host` and `code`. */
   constructor(host: string, code: number) {
     const pointer = libc().gai_strerror(code);
-    const reason = pointer === null
-      ? `EAI ${code}`
-      : Deno.UnsafePointerView.getCString(pointer);
+    const reason = pointer === null ? `EAI ${code}` : Deno.UnsafePointerView.getCString(pointer);
     super(`Cannot resolve "${host}": ${reason}`);
     this.name = "ResolveError";
     this.code = code;

@@ -196,3 +196,20 @@ test("a script that awaits ping() exits right after it resolves", async () => {
   console.log(`exit ${exited - resolved} ms after ping() resolved`);
   ok(exited - resolved < 200, `exited ${exited - resolved} ms after ping() resolved`);
 });
+
+test("ping() rejects with the error its onProbe callback threw, and stops", async () => {
+  const boom = new Error("callback failed");
+  let calls = 0;
+  await rejects(
+    ping("127.0.0.1", {
+      count: 5,
+      interval: 10,
+      onProbe: () => {
+        calls++;
+        throw boom;
+      },
+    }),
+    (error) => error === boom,
+  );
+  equal(calls, 1);
+});

@@ -1,0 +1,39 @@
+import { deepEqual, equal } from "node:assert/strict";
+import fc from "fast-check";
+import { DeadlineHeap } from "../engine/deadline_heap.ts";
+
+Deno.test("DeadlineHeap pops items in deadline order", () => {
+  const heap = new DeadlineHeap<{ deadline: number; name: string }>();
+  for (const [deadline, name] of [[5, "e"], [1, "a"], [3, "c"], [2, "b"], [4, "d"]] as const) {
+    heap.push({ deadline, name });
+  }
+  equal(heap.size, 5);
+  equal(heap.peek()?.name, "a");
+  deepEqual(Array.from({ length: 5 }, () => heap.pop()?.name), ["a", "b", "c", "d", "e"]);
+  equal(heap.pop(), undefined);
+});
+
+Deno.test("DeadlineHeap agrees with a sort for any interleaving of pushes and pops", () => {
+  fc.assert(fc.property(fc.array(fc.oneof(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.constant(-1))), (ops) => {
+    const heap = new DeadlineHeap<{ deadline: number }>();
+    const model: number[] = [];
+    for (const op of ops) {
+      if (op === -1) {
+        model.sort((x, y) => x - y);
+        equal(heap.pop()?.deadline, model.shift());
+      } else {
+        heap.push({ deadline: op });
+        model.push(op);
+      }
+    }
+    equal(heap.size, model.length);
+  }));
+});
+
+Deno.test("DeadlineHeap.clear() empties it", () => {
+  const heap = new DeadlineHeap<{ deadline: number }>();
+  heap.push({ deadline: 1 });
+  heap.clear();
+  equal(heap.size, 0);
+  equal(heap.peek(), undefined);
+});
