@@ -13,8 +13,41 @@ export interface IcmpErrorOptions {
 }
 
 /**
+ * An ICMP error ended every probe that got an answer: the base of {@linkcode DestinationUnreachableError} and
+ * {@linkcode TimeExceededError}, for callers that handle both alike.
+ *
+ * @example
+ * ```ts no-eval
+ * import { IcmpError, ping } from "@miniping/miniping";
+ *
+ * try {
+ *   await ping("198.18.0.1", { ttl: 2 });
+ * } catch (error) {
+ *   if (error instanceof IcmpError) console.log(`${error.message} (code ${error.code}) from ${error.from}`);
+ * }
+ * ```
+ */
+export class IcmpError extends Error {
+  /** ICMP code (RFC 792 for IPv4, RFC 4443 for IPv6). */
+  readonly code: number;
+  /** The router that reported it, `null` for a local refusal. */
+  readonly from: string | null;
+  /** What was gathered. */
+  readonly result: PingResult;
+
+  /** Builds the error; `message` is the code's text from the RFC tables. */
+  constructor(message: string, options: IcmpErrorOptions) {
+    super(message, { cause: options.cause });
+    this.name = "IcmpError";
+    this.code = options.code;
+    this.from = options.from;
+    this.result = options.result;
+  }
+}
+
+/**
  * No echo reply arrived and at least one ICMP Destination Unreachable did (ICMPv4 type 3, ICMPv6 type 1), or the
- * local routing table refused the send.
+ * local routing table refused the send (then `from` is `null`).
  *
  * @example
  * ```ts no-eval
@@ -27,27 +60,17 @@ export interface IcmpErrorOptions {
  * }
  * ```
  */
-export class DestinationUnreachableError extends Error {
-  /** ICMP code (RFC 792 for IPv4, RFC 4443 for IPv6). */
-  readonly code: number;
-  /** The router that reported it, `null` for a local refusal. */
-  readonly from: string | null;
-  /** What was gathered. */
-  readonly result: PingResult;
-
+export class DestinationUnreachableError extends IcmpError {
   /** Builds the error; `message` is the code's text from the RFC tables. */
   constructor(message: string, options: IcmpErrorOptions) {
-    super(message, { cause: options.cause });
+    super(message, options);
     this.name = "DestinationUnreachableError";
-    this.code = options.code;
-    this.from = options.from;
-    this.result = options.result;
   }
 }
 
 /**
  * No echo reply arrived and at least one ICMP Time Exceeded did (ICMPv4 type 11, ICMPv6 type 3): the TTL or hop limit
- * ran out on the way.
+ * ran out on the way. `code` is 0 in transit, 1 during fragment reassembly.
  *
  * @example
  * ```ts no-eval
@@ -60,21 +83,11 @@ export class DestinationUnreachableError extends Error {
  * }
  * ```
  */
-export class TimeExceededError extends Error {
-  /** ICMP code: 0 in transit, 1 during fragment reassembly. */
-  readonly code: number;
-  /** The router that reported it. */
-  readonly from: string | null;
-  /** What was gathered. */
-  readonly result: PingResult;
-
+export class TimeExceededError extends IcmpError {
   /** Builds the error; `message` is the code's text from the RFC tables. */
   constructor(message: string, options: IcmpErrorOptions) {
-    super(message, { cause: options.cause });
+    super(message, options);
     this.name = "TimeExceededError";
-    this.code = options.code;
-    this.from = options.from;
-    this.result = options.result;
   }
 }
 

@@ -130,9 +130,7 @@ export function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 function formatIpv4(bytes: Uint8Array, offset: number): string {
-  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${
-    bytes[offset + 3]
-  }`;
+  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
 }
 
 function isIpv4Mapped(bytes: Uint8Array): boolean {

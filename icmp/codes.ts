@@ -128,20 +128,10 @@ export function describeIcmpError(
 ): string {
   // String() rather than bare interpolation so that even a symbol smuggled past the types cannot throw.
   const [t, c, f] = [String(type), String(code), String(family)];
-  const version = family === 6
-    ? "ICMPv6"
-    : family === 4
-    ? "ICMPv4"
-    : `ICMP (IPv${f})`;
-  const table = family === 4
-    ? ICMP4_ERRORS
-    : family === 6
-    ? ICMP6_ERRORS
-    : undefined;
+  const version = family === 6 ? "ICMPv6" : family === 4 ? "ICMPv4" : `ICMP (IPv${f})`;
+  const table = family === 4 ? ICMP4_ERRORS : family === 6 ? ICMP6_ERRORS : undefined;
   // Own properties only: a type or code such as "constructor" must not pick up Object.prototype members.
-  const entry = table !== undefined && Object.hasOwn(table, type)
-    ? table[type]
-    : undefined;
+  const entry = table !== undefined && Object.hasOwn(table, type) ? table[type] : undefined;
   if (entry === undefined) {
     return `Unknown ${version} error (type ${t}, code ${c})`;
   }

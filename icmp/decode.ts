@@ -225,9 +225,7 @@ export function decodeIcmp(
     for (const name of ["source", "destination"] as const) {
       if (pseudo[name].length !== ADDRESS_LENGTH[6]) {
         throw new TypeError(
-          `Cannot decode ICMP: pseudo.${name} must be a 16-byte IPv6 address, got ${
-            pseudo[name].length
-          } bytes`,
+          `Cannot decode ICMP: pseudo.${name} must be a 16-byte IPv6 address, got ${pseudo[name].length} bytes`,
         );
       }
     }
@@ -240,9 +238,7 @@ export function decodeIcmp(
   const type = bytes[0];
   const code = bytes[1];
   const checksumValid = verifyChecksum(family, bytes, pseudo);
-  return family === 4
-    ? decodeIcmp4(bytes, type, code, checksumValid)
-    : decodeIcmp6(bytes, type, code, checksumValid);
+  return decodeByType(family, bytes, type, code, checksumValid);
 }
 
 /**
@@ -276,127 +272,53 @@ export function decodeIpv4Packet(
       `Cannot decode IPv4 packet: protocol must be ${IPPROTO_ICMP} (ICMP), got ${ip.protocol}`,
     );
   }
-  const end =
-    ip.totalLength >= ip.headerLength && ip.totalLength <= bytes.length
-      ? ip.totalLength
-      : bytes.length;
+  const end = ip.totalLength >= ip.headerLength && ip.totalLength <= bytes.length ? ip.totalLength : bytes.length;
   return { ip, icmp: decodeIcmp(4, bytes.subarray(ip.headerLength, end)) };
 }
 
-function decodeIcmp4(
+/** Error types by family, with the kind the decoder reports. */
+const ERROR_KINDS: Readonly<Record<4 | 6, Readonly<Record<number, IcmpErrorKind>>>> = {
+  4: {
+    [ICMP4.DEST_UNREACH]: "unreachable",
+    [ICMP4.TIME_EXCEEDED]: "time-exceeded",
+    [ICMP4.PARAM_PROBLEM]: "parameter-problem",
+    [ICMP4.SOURCE_QUENCH]: "source-quench",
+    [ICMP4.REDIRECT]: "redirect",
+  },
+  6: {
+    [ICMP6.DEST_UNREACH]: "unreachable",
+    [ICMP6.PACKET_TOO_BIG]: "packet-too-big",
+    [ICMP6.TIME_EXCEEDED]: "time-exceeded",
+    [ICMP6.PARAM_PROBLEM]: "parameter-problem",
+  },
+};
+
+function decodeByType(
+  family: 4 | 6,
   bytes: Uint8Array,
   type: number,
   code: number,
   checksumValid: boolean | null,
 ): IcmpMessage {
-  switch (type) {
-    case ICMP4.ECHO_REPLY:
-      return echo("echo-reply", bytes, type, code, checksumValid);
-    case ICMP4.ECHO_REQUEST:
-      return echo("echo-request", bytes, type, code, checksumValid);
-    case ICMP4.DEST_UNREACH: {
-      const mtu = code === ICMP4_FRAGMENTATION_NEEDED
-        ? readUint16(bytes, 6)
-        : null;
-      return error4("unreachable", bytes, type, code, checksumValid, mtu);
-    }
-    case ICMP4.TIME_EXCEEDED:
-      return error4("time-exceeded", bytes, type, code, checksumValid, null);
-    case ICMP4.PARAM_PROBLEM:
-      return error4(
-        "parameter-problem",
-        bytes,
-        type,
-        code,
-        checksumValid,
-        null,
-      );
-    case ICMP4.SOURCE_QUENCH:
-      return error4("source-quench", bytes, type, code, checksumValid, null);
-    case ICMP4.REDIRECT:
-      return error4("redirect", bytes, type, code, checksumValid, null);
-    default:
-      return { kind: "other", type, code, checksumValid };
+  const echoTypes = family === 4 ? ICMP4 : ICMP6;
+  if (type === echoTypes.ECHO_REPLY || type === echoTypes.ECHO_REQUEST) {
+    return {
+      kind: type === echoTypes.ECHO_REPLY ? "echo-reply" : "echo-request",
+      type,
+      code,
+      checksumValid,
+      id: readUint16(bytes, 4),
+      seq: readUint16(bytes, 6),
+      payload: bytes.subarray(ECHO_HEADER_LENGTH),
+    };
   }
-}
-
-function decodeIcmp6(
-  bytes: Uint8Array,
-  type: number,
-  code: number,
-  checksumValid: boolean | null,
-): IcmpMessage {
-  switch (type) {
-    case ICMP6.ECHO_REPLY:
-      return echo("echo-reply", bytes, type, code, checksumValid);
-    case ICMP6.ECHO_REQUEST:
-      return echo("echo-request", bytes, type, code, checksumValid);
-    case ICMP6.DEST_UNREACH:
-      return error6("unreachable", bytes, type, code, checksumValid, null);
-    case ICMP6.PACKET_TOO_BIG:
-      return error6(
-        "packet-too-big",
-        bytes,
-        type,
-        code,
-        checksumValid,
-        readUint32(bytes, 4),
-      );
-    case ICMP6.TIME_EXCEEDED:
-      return error6("time-exceeded", bytes, type, code, checksumValid, null);
-    case ICMP6.PARAM_PROBLEM:
-      return error6(
-        "parameter-problem",
-        bytes,
-        type,
-        code,
-        checksumValid,
-        null,
-      );
-    default:
-      return { kind: "other", type, code, checksumValid };
-  }
-}
-
-function echo(
-  kind: "echo-reply" | "echo-request",
-  bytes: Uint8Array,
-  type: number,
-  code: number,
-  checksumValid: boolean | null,
-): IcmpMessage {
-  return {
-    kind,
-    type,
-    code,
-    checksumValid,
-    id: readUint16(bytes, 4),
-    seq: readUint16(bytes, 6),
-    payload: bytes.subarray(ECHO_HEADER_LENGTH),
-  };
-}
-
-function error4(
-  errorKind: IcmpErrorKind,
-  bytes: Uint8Array,
-  type: number,
-  code: number,
-  checksumValid: boolean | null,
-  mtu: number | null,
-): IcmpMessage {
-  const quoted = quotedProbe4(bytes.subarray(ECHO_HEADER_LENGTH));
-  return { kind: "error", errorKind, type, code, checksumValid, mtu, quoted };
-}
-
-function error6(
-  errorKind: IcmpErrorKind,
-  bytes: Uint8Array,
-  type: number,
-  code: number,
-  checksumValid: boolean | null,
-  mtu: number | null,
-): IcmpMessage {
-  const quoted = quotedProbe6(bytes.subarray(ECHO_HEADER_LENGTH));
+  const errorKind = ERROR_KINDS[family][type];
+  if (errorKind === undefined) return { kind: "other", type, code, checksumValid };
+  let mtu: number | null = null;
+  if (family === 4 && type === ICMP4.DEST_UNREACH && code === ICMP4_FRAGMENTATION_NEEDED) mtu = readUint16(bytes, 6);
+  if (family === 6 && type === ICMP6.PACKET_TOO_BIG) mtu = readUint32(bytes, 4);
+  const quote = bytes.subarray(ECHO_HEADER_LENGTH);
+  const quoted = family === 4 ? quotedProbe4(quote) : quotedProbe6(quote);
   return { kind: "error", errorKind, type, code, checksumValid, mtu, quoted };
 }
 
@@ -500,9 +422,7 @@ function ipv4Problem(bytes: Uint8Array): string {
   if (ihl < IPV4_MIN_IHL) {
     return `${prefix}: IHL must be at least ${IPV4_MIN_IHL}, got ${ihl}`;
   }
-  return `${prefix}: IHL ${ihl} means ${
-    ihl * IHL_UNIT
-  } header bytes, got only ${bytes.length}`;
+  return `${prefix}: IHL ${ihl} means ${ihl * IHL_UNIT} header bytes, got only ${bytes.length}`;
 }
 
 function readUint16(bytes: Uint8Array, offset: number): number {

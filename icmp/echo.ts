@@ -5,13 +5,7 @@
  */
 
 import { finishChecksum, sumWords } from "./checksum.ts";
-import {
-  ECHO_HEADER_LENGTH,
-  ICMP4,
-  ICMP6,
-  MAX_PAYLOAD,
-  MAX_UINT16,
-} from "./constants.ts";
+import { ECHO_HEADER_LENGTH, ICMP4, ICMP6, MAX_PAYLOAD, MAX_UINT16 } from "./constants.ts";
 
 const ECHO_CODE = 0;
 
