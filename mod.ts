@@ -13,6 +13,13 @@
  * @module
  */
 export * from "./ping.ts";
+export * from "./resolve_host.ts";
 export * from "./ping_result.ts";
 export * from "./errors.ts";
 export type { OsGuess } from "./stats/ttl.ts";
+
+if (import.meta.main) {
+  // Only the command needs the CLI code; importing the library never loads it.
+  const { main } = await import("./cli.ts");
+  Deno.exit(await main(Deno.args));
+}

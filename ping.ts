@@ -1,5 +1,6 @@
 import { DestinationUnreachableError, PingTimeoutError, TimeExceededError } from "./errors.ts";
 import {
+  describeTarget,
   encodeSendControl,
   engine,
   type ErrorInfo,
@@ -10,7 +11,7 @@ import {
   SocketPermissionError,
   sourceAddress,
 } from "./engine/mod.ts";
-import { formatAddress, MAX_PAYLOAD } from "./icmp/mod.ts";
+import { MAX_PAYLOAD } from "./icmp/mod.ts";
 import { PingResult } from "./ping_result.ts";
 
 /** Which kind of ICMP socket to use. */
@@ -328,7 +329,7 @@ export async function ping(
     tos: o.dscp === undefined ? undefined : o.dscp << 2,
     source,
   });
-  return await new Run(host, formatAddress(destination.address), family, o)
+  return await new Run(host, describeTarget(destination), family, o)
     .start((handler) => {
       try {
         return engine().open(family, o.socket, {

@@ -142,9 +142,7 @@ export class PingResult implements PingResultJson {
     this.p95 = summary.p95;
     this.ttl = tally.ttl;
     this.hops = tally.ttl === null ? null : estimateHops(tally.ttl);
-    this.osGuess = tally.ttl === null || tally.family === 6
-      ? null
-      : guessOs(tally.ttl);
+    this.osGuess = tally.ttl === null || tally.family === 6 ? null : guessOs(tally.ttl);
   }
 
   /** True when at least one reply arrived. */

@@ -6,6 +6,7 @@
 import { isLocalAddress } from "../ffi/local_address.ts";
 import { resolve, ResolveError } from "../ffi/resolve.ts";
 import { type SocketAddress, toSocketAddress } from "../ffi/sockaddr.ts";
+import { SOCKADDR_IN6 } from "../ffi/structs.ts";
 import { formatAddress, parseAddress } from "../icmp/mod.ts";
 
 export type { SocketAddress } from "../ffi/sockaddr.ts";
@@ -59,4 +60,16 @@ export function sourceAddress(text: string, family: 4 | 6): SocketAddress {
     );
   }
   return address;
+}
+
+/** The address as text, with `%scope` for a scoped (link-local) IPv6 address, which means nothing without it. */
+export function describeTarget(target: SocketAddress): string {
+  const text = formatAddress(target.address);
+  if (target.family === 4) return text;
+  const sockaddr = target.sockaddr;
+  const scope = new DataView(sockaddr.buffer, sockaddr.byteOffset, sockaddr.byteLength).getUint32(
+    SOCKADDR_IN6.scopeId,
+    true,
+  );
+  return scope === 0 ? text : `${text}%${scope}`;
 }

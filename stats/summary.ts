@@ -273,9 +273,7 @@ export function summarizeRtts(rtts: readonly number[]): RttSummary {
   for (let i = 0; i < rtts.length; i++) {
     if (!Number.isFinite(rtts[i])) {
       throw new RangeError(
-        `Cannot summarize RTTs: every RTT must be a finite number, got ${
-          rtts[i]
-        } at index ${i}`,
+        `Cannot summarize RTTs: every RTT must be a finite number, got ${rtts[i]} at index ${i}`,
       );
     }
   }

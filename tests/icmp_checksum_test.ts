@@ -112,9 +112,7 @@ Deno.test("internetChecksum() of a message with its checksum filled in is 0", ()
 Deno.test("internetChecksum() with an initial sum equals the checksum of the concatenation", () => {
   fc.assert(
     fc.property(
-      fc.uint8Array({ maxLength: 200 }).map((a) =>
-        a.length % 2 ? a.subarray(1) : a
-      ),
+      fc.uint8Array({ maxLength: 200 }).map((a) => a.length % 2 ? a.subarray(1) : a),
       fc.uint8Array({ maxLength: 200 }),
       (first, second) => {
         let partial = 0;

@@ -1,13 +1,7 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import fc from "fast-check";
 import { icmpv6Checksum, internetChecksum } from "../icmp/checksum.ts";
-import {
-  decodeIcmp,
-  decodeIpv4Header,
-  decodeIpv4Packet,
-  IcmpDecodeError,
-  type IcmpMessage,
-} from "../icmp/decode.ts";
+import { decodeIcmp, decodeIpv4Header, decodeIpv4Packet, IcmpDecodeError, type IcmpMessage } from "../icmp/decode.ts";
 import { encodeEcho } from "../icmp/echo.ts";
 
 const HOST = [192, 0, 2, 10];

@@ -89,8 +89,7 @@ Deno.test("writeEchoRequest() rejects ids and sequence numbers outside 0..65535"
   throws(
     () => writeEchoRequest(out, 4, 70000, 0, payload),
     {
-      message:
-        "Cannot encode echo request: id must be an integer in 0..65535, got 70000",
+      message: "Cannot encode echo request: id must be an integer in 0..65535, got 70000",
     },
   );
 });

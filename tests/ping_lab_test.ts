@@ -4,6 +4,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import type { PingOptions, PingResultJson, ProbeEvent } from "../mod.ts";
 import { EXPECTED_REPLY_TTL, Lab, labSkip } from "./lab/lab.ts";
+import { worldReadableCopy } from "./support/world_readable_copy.ts";
 
 const skip = await labSkip();
 const root = new URL("../", import.meta.url).pathname;
@@ -26,22 +27,6 @@ interface Single {
 interface Many {
   runs: { host: string; result: PingResultJson | null; error: ChildError | null; foreign: number }[];
   elapsedMs: number;
-}
-
-/** A copy of the library that uid 65534 can read, wherever the checkout lives. */
-async function worldReadableCopy(): Promise<{ dir: string; denoDir: string }> {
-  const dir = await Deno.makeTempDir({ prefix: "miniping-copy-" });
-  const files = ["mod.ts", "ping.ts", "ping_result.ts", "errors.ts", "deno.json", "ffi", "icmp", "stats", "engine"];
-  await Deno.mkdir(`${dir}/tests/fixtures`, { recursive: true });
-  const cp = new Deno.Command("cp", {
-    args: ["-r", ...files.map((f) => `${root}${f}`), dir],
-  });
-  equal((await cp.output()).code, 0);
-  await Deno.copyFile(`${root}tests/fixtures/ping_child.ts`, `${dir}/tests/fixtures/ping_child.ts`);
-  const denoDir = `${dir}/.deno`;
-  await Deno.mkdir(denoDir);
-  equal((await new Deno.Command("chmod", { args: ["-R", "a+rwX", dir] }).output()).code, 0);
-  return { dir, denoDir };
 }
 
 class Runner {
@@ -270,9 +255,9 @@ Deno.test({
     await t.step(
       "ping() as uid 65534 uses a datagram socket when ping_group_range allows it, and explains when not",
       async () => {
-        const copy = await worldReadableCopy();
+        await using copy = await worldReadableCopy(["tests/fixtures/ping_child.ts"]);
         try {
-          const nobody = new Runner(lab, `${copy.dir}/`, { DENO_DIR: copy.denoDir });
+          const nobody = new Runner(lab, copy.dir, copy.env);
           const allowed = await nobody.one(a.target6, FAST, { uid: NOBODY });
           equal(allowed.error, null, JSON.stringify(allowed.error));
           equal(allowed.result!.received, 3);
@@ -289,7 +274,6 @@ Deno.test({
           equal((await run.one(a.target4, { ...FAST, socket: "datagram" })).error?.name, "PermissionDenied");
         } finally {
           await lab.setPingGroupRange("h", "0 2147483647");
-          await Deno.remove(copy.dir, { recursive: true });
         }
       },
     );

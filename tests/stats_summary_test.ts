@@ -37,9 +37,7 @@ function referenceSampleStdDev(values: readonly number[]): number {
 // Plausible RTTs in ms and then some, with negatives because the functions are unit-agnostic. Bounded so that
 // sums cannot overflow to Infinity, which no real run comes near. Adding 0 folds −0 into 0: they are the same
 // RTT, but a strict deep comparison tells them apart and a stable sort keeps whichever came first.
-const sample = fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((value) =>
-  value + 0
-);
+const sample = fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((value) => value + 0);
 const samples = fc.array(sample, { minLength: 1, maxLength: 60 });
 const quantile = fc.double({ min: 0, max: 1, noNaN: true });
 

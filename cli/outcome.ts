@@ -1,0 +1,80 @@
+/**
+ * Exit statuses (iputils' convention) and the classification of what
+ * `ping()` throws, as pure functions.
+ *
+ * @module
+ */
+import { DestinationUnreachableError, PingTimeoutError, TimeExceededError } from "../errors.ts";
+import type { PingResult } from "../ping_result.ts";
+
+/** Exit statuses. */
+export const EXIT = {
+  /** At least one reply arrived. */
+  reply: 0,
+  /** No reply arrived (only timeouts or ICMP errors). */
+  noReply: 1,
+  /** Anything else: bad usage, no such host, no privilege, internal error. */
+  error: 2,
+} as const;
+
+/** One of {@linkcode EXIT}'s values. */
+export type ExitCode = typeof EXIT[keyof typeof EXIT];
+
+/** What decides the status of a finished run. */
+export interface RunShape {
+  /** Probes that were asked for. */
+  count: number;
+  /** Whether `-c` was given explicitly. */
+  countGiven: boolean;
+  /** Whether `-w` was given. */
+  deadline: boolean;
+}
+
+/**
+ * The status of a run that produced a result: 0 with a reply, else 1. As
+ * iputils, with both `-c` and `-w` the run must also have received `-c`
+ * replies.
+ */
+export function exitCodeFor(
+  result: { received: number },
+  run: RunShape,
+): ExitCode {
+  if (result.received === 0) return EXIT.noReply;
+  if (run.countGiven && run.deadline && result.received < run.count) {
+    return EXIT.noReply;
+  }
+  return EXIT.reply;
+}
+
+/** What to do about an exception from `ping()`. */
+export interface Failure {
+  /** One line for stderr, without the program prefix; `null` when the summary says it all. */
+  message: string | null;
+  /** The partial result to summarise, when the error carries one. */
+  result: PingResult | null;
+  /** The exit status, when the result does not decide it. */
+  code: ExitCode;
+}
+
+/** Makes any message a single line. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/**
+ * Classifies an exception: the ICMP error classes and `PingTimeoutError` carry
+ * a result (summarised, status 1, the per-probe lines already said why);
+ * everything else (`NotFound`, `PermissionDenied`, `RangeError`,
+ * `TypeError`, the unexpected) is one stderr line and status 2.
+ */
+export function classifyFailure(error: unknown): Failure {
+  if (
+    error instanceof DestinationUnreachableError ||
+    error instanceof TimeExceededError ||
+    error instanceof PingTimeoutError
+  ) {
+    return { message: null, result: error.result, code: EXIT.noReply };
+  }
+  const text = error instanceof Error ? error.message || error.name : String(error);
+  return { message: oneLine(text), result: null, code: EXIT.error };
+}
