@@ -203,6 +203,40 @@ Deno.test({
       }
     });
 
+    await t.step("ping() ignores a reply with the right payload from an address it did not probe", async () => {
+      // The block address answers from itself; the forger's copy leaves t from its link address, target4.
+      await using _forger = await startForger(lab, 4, "echo");
+      for (const socket of ["raw", "datagram"] as const) {
+        const { result, events } = await run.one(a.block4.at(5), { count: 3, interval: 50, socket });
+        equal(result!.received, 3, socket);
+        equal(result!.duplicates, 0, socket);
+        equal(result!.corrupted, 0, socket);
+        ok(events.every((e) => e.type === "reply" && e.from === a.block4.at(5)), socket);
+      }
+      // The forger is live: where its copy does come from the probed address, it is a duplicate.
+      const { result } = await run.one(a.target4, { count: 3, interval: 50, socket: "raw" });
+      ok(result!.duplicates >= 2, `${result!.duplicates} duplicates from the forger`);
+    });
+
+    await t.step("ping() over raw IPv4 reads replies whose IP header carries options", async () => {
+      await setEchoIgnore(lab, true);
+      try {
+        await using _forger = await startForger(lab, 4, "echo", "--ip-options");
+        const capture = lab.spawn("h", ["tcpdump", "-l", "-n", "-v", "-c", "1", "-i", "any", "icmp[0] == 0"], {
+          stdout: "piped",
+          stderr: "piped",
+        });
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        const { result } = await run.one(a.target4, { count: 3, interval: 30, socket: "raw" });
+        equal(result!.received, 3);
+        equal(result!.corrupted, 0);
+        const seen = new TextDecoder().decode((await capture.output()).stdout);
+        ok(/length 88|options \(NOP/.test(seen), `reply without IP options on the wire: ${seen}`);
+      } finally {
+        await setEchoIgnore(lab, false);
+      }
+    });
+
     await t.step("ping() counts corrupted replies and does not accept them", async () => {
       await setEchoIgnore(lab, true);
       try {
@@ -287,7 +321,7 @@ async function setEchoIgnore(lab: Lab, on: boolean): Promise<void> {
   }
 }
 
-async function startForger(lab: Lab, family: 4 | 6, modes: string): Promise<AsyncDisposable> {
+async function startForger(lab: Lab, family: 4 | 6, modes: string, ...flags: string[]): Promise<AsyncDisposable> {
   const child = lab.spawn("t", [
     Deno.execPath(),
     "run",
@@ -295,6 +329,7 @@ async function startForger(lab: Lab, family: 4 | 6, modes: string): Promise<Asyn
     `${root}tests/fixtures/echo_forger.ts`,
     String(family),
     modes,
+    ...flags,
   ], { stdout: "piped", stderr: "inherit" });
   const reader = child.stdout!.pipeThrough(new TextDecoderStream()).getReader();
   const { value } = await reader.read();
