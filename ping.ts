@@ -132,14 +132,33 @@ export type ProbeEvent =
   | TimeoutEvent
   | ErrorEvent;
 
+/**
+ * The ranges {@linkcode ping} accepts for its numeric options, for callers that validate input of their own (the CLI
+ * does, to name its flags).
+ *
+ * @example
+ * ```ts
+ * import { PING_LIMITS } from "@miniping/miniping";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(PING_LIMITS.size.max[4], 65507);
+ * ```
+ */
+export const PING_LIMITS = {
+  /** Outgoing TTL / hop limit. */
+  ttl: { min: 1, max: 255 },
+  /** DSCP is a 6-bit field. */
+  dscp: { min: 0, max: 63 },
+  /** Payload bytes: 65535 − 20 (IPv4 header) − 8, or the IPv6 payload length 65535 − 8. */
+  size: { min: 0, max: { 4: MAX_PAYLOAD[4], 6: MAX_PAYLOAD[6] } },
+} as const;
+
 /** Defaults of {@linkcode PingOptions}. */
 const DEFAULTS = { count: 4, timeout: 1000, interval: 100, size: 56 } as const;
 /** The longest delay `setTimeout` honours. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
 /** Leading payload bytes that are random per probe, so no other packet can pass for a reply. */
 const TOKEN_BYTES = 16;
-const MAX_TTL = 255;
-const MAX_DSCP = 63;
 const SOCKET_KINDS: readonly SocketKind[] = ["raw", "datagram", "auto"];
 
 type Validated =
@@ -233,7 +252,7 @@ function validate(host: unknown, options: PingOptions): Validated {
     size: number("size", options.size ?? DEFAULTS.size, {
       integer: true,
       min: 0,
-      max: MAX_PAYLOAD[6],
+      max: PING_LIMITS.size.max[6],
     }),
     socket: options.socket ?? "auto",
     kernelTimestamps: boolean(
@@ -243,10 +262,10 @@ function validate(host: unknown, options: PingOptions): Validated {
     throwOnTimeout: boolean("throwOnTimeout", options.throwOnTimeout ?? false),
   };
   if (options.ttl !== undefined) {
-    number("ttl", options.ttl, { integer: true, min: 1, max: MAX_TTL });
+    number("ttl", options.ttl, { integer: true, ...PING_LIMITS.ttl });
   }
   if (options.dscp !== undefined) {
-    number("dscp", options.dscp, { integer: true, min: 0, max: MAX_DSCP });
+    number("dscp", options.dscp, { integer: true, ...PING_LIMITS.dscp });
   }
   if (
     options.family !== undefined && options.family !== 4 && options.family !== 6

@@ -71,14 +71,14 @@ export interface PingTally {
  * @example Build a result by hand
  * ```ts
  * import { PingResult } from "@miniping/miniping";
- * import { assertEquals } from "node:assert/strict";
+ * import { equal } from "node:assert/strict";
  *
  * const result = new PingResult({
  *   host: "localhost", address: "127.0.0.1", family: 4, sent: 4,
  *   rtts: [0.05, 0.04, 0.06], ttl: 64, duplicates: 0, corrupted: 0, errors: 0,
  * });
- * assertEquals(result.loss, 25);
- * assertEquals(result.success, true);
+ * equal(result.loss, 25);
+ * equal(result.success, true);
  * ```
  */
 export class PingResult implements PingResultJson {

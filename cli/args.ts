@@ -6,7 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { PingOptions, SocketKind } from "../ping.ts";
+import { PING_LIMITS, type PingOptions, type SocketKind } from "../ping.ts";
 
 /** The program name used in messages and the usage text. */
 export const PROGRAM = "miniping";
@@ -19,14 +19,14 @@ export const DEFAULTS = {
   size: 56,
 } as const;
 
-/** Largest payload the library accepts for any family (IPv6; IPv4 allows 65507). */
-export const MAX_SIZE = 65527;
-/** Largest IPv4 payload: 65535 − 20 (IP header) − 8 (ICMP header). */
-export const MAX_SIZE_IPV4 = 65507;
+/** Largest payload the library accepts for any family (IPv6; IPv4 allows less). */
+export const MAX_SIZE = PING_LIMITS.size.max[6];
+/** Largest IPv4 payload. */
+export const MAX_SIZE_IPV4 = PING_LIMITS.size.max[4];
 /** Outgoing TTL / hop limit range. */
-export const TTL_RANGE = { min: 1, max: 255 } as const;
-/** DSCP is a 6-bit field. */
-export const DSCP_RANGE = { min: 0, max: 63 } as const;
+export const TTL_RANGE = PING_LIMITS.ttl;
+/** DSCP range. */
+export const DSCP_RANGE = PING_LIMITS.dscp;
 
 const MS_PER_SECOND = 1000;
 /** Longest delay a timer can wait (a signed 32-bit count of ms); longer ones fire at once. */

@@ -328,15 +328,17 @@ function quotedProbe4(quote: Uint8Array): QuotedProbe | null {
   if (headerLength < 0) return null;
   if (quote[IPV4_PROTOCOL_OFFSET] !== IPPROTO_ICMP) return null;
   if (quote.length < headerLength + ECHO_HEADER_LENGTH) return null;
+  return quotedAt(quote, IPV4_SOURCE_OFFSET, IPV4_DESTINATION_OFFSET, ADDRESS_LENGTH[4], headerLength);
+}
+
+/** The quoted probe: the inner header's addresses at the given offsets, the inner ICMP header at `icmp`. */
+function quotedAt(quote: Uint8Array, source: number, destination: number, length: number, icmp: number): QuotedProbe {
   return {
-    source: quote.subarray(IPV4_SOURCE_OFFSET, IPV4_DESTINATION_OFFSET),
-    destination: quote.subarray(
-      IPV4_DESTINATION_OFFSET,
-      IPV4_DESTINATION_OFFSET + ADDRESS_LENGTH[4],
-    ),
-    type: quote[headerLength],
-    id: readUint16(quote, headerLength + 4),
-    seq: readUint16(quote, headerLength + 6),
+    source: quote.subarray(source, source + length),
+    destination: quote.subarray(destination, destination + length),
+    type: quote[icmp],
+    id: readUint16(quote, icmp + 4),
+    seq: readUint16(quote, icmp + 6),
   };
 }
 
@@ -368,16 +370,7 @@ function quotedProbe6(quote: Uint8Array): QuotedProbe | null {
     }
   }
   if (quote.length < offset + ECHO_HEADER_LENGTH) return null;
-  return {
-    source: quote.subarray(IPV6_SOURCE_OFFSET, IPV6_DESTINATION_OFFSET),
-    destination: quote.subarray(
-      IPV6_DESTINATION_OFFSET,
-      IPV6_DESTINATION_OFFSET + ADDRESS_LENGTH[6],
-    ),
-    type: quote[offset],
-    id: readUint16(quote, offset + 4),
-    seq: readUint16(quote, offset + 6),
-  };
+  return quotedAt(quote, IPV6_SOURCE_OFFSET, IPV6_DESTINATION_OFFSET, ADDRESS_LENGTH[6], offset);
 }
 
 function verifyChecksum(
