@@ -11,25 +11,7 @@ import { CLOCK_MONOTONIC, CLOCK_REALTIME } from "./constants.ts";
 import { libc } from "./libc.ts";
 import { TIMESPEC } from "./structs.ts";
 
-const timespec = new Uint8Array(TIMESPEC.size);
-const timespecView = new DataView(timespec.buffer);
 let baseSeconds: number | undefined;
-
-function read(clock: number): void {
-  if (libc().clock_gettime(clock, timespec) !== 0) {
-    throw new Error(`clock_gettime(${clock}) failed`);
-  }
-}
-
-function seconds(): number {
-  // tv_sec is 64-bit; the low and high words fit a double exactly.
-  return timespecView.getUint32(TIMESPEC.sec, true) +
-    timespecView.getUint32(TIMESPEC.sec + 4, true) * 2 ** 32;
-}
-
-function nanoseconds(): number {
-  return timespecView.getUint32(TIMESPEC.nsec, true);
-}
 
 /** Converts a CLOCK_REALTIME timespec (as from a kernel stamp) to milliseconds on {@linkcode realtimeMs}'s scale. */
 export function realtimeToMs(sec: number, nsec: number): number {
@@ -37,14 +19,42 @@ export function realtimeToMs(sec: number, nsec: number): number {
   return (sec - baseSeconds) * 1e3 + nsec / 1e6;
 }
 
+/**
+ * One clock reading kept as a raw timespec. {@linkcode Stamp.take} allocates nothing, so no garbage collection can
+ * fall between the reading and the system call that follows it; the conversion to ms comes afterwards.
+ */
+export class Stamp {
+  readonly #timespec = new Uint8Array(TIMESPEC.size);
+  readonly #view = new DataView(this.#timespec.buffer);
+
+  /** A stamp of CLOCK_REALTIME or CLOCK_MONOTONIC. */
+  constructor(readonly clock: typeof CLOCK_REALTIME | typeof CLOCK_MONOTONIC) {}
+
+  /** Reads the clock now. */
+  take(): void {
+    if (libc().clock_gettime(this.clock, this.#timespec) !== 0) throw new Error(`clock_gettime(${this.clock}) failed`);
+  }
+
+  /** The reading in ms: realtime on {@linkcode realtimeToMs}'s scale, monotonic as is. */
+  get ms(): number {
+    // tv_sec is 64-bit; the low and high words fit a double exactly.
+    const sec = this.#view.getUint32(TIMESPEC.sec, true) + this.#view.getUint32(TIMESPEC.sec + 4, true) * 2 ** 32;
+    const nsec = this.#view.getUint32(TIMESPEC.nsec, true);
+    return this.clock === CLOCK_REALTIME ? realtimeToMs(sec, nsec) : sec * 1e3 + nsec / 1e6;
+  }
+}
+
+const realtime = new Stamp(CLOCK_REALTIME);
+const monotonic = new Stamp(CLOCK_MONOTONIC);
+
 /** CLOCK_REALTIME in ms since the base second. */
 export function realtimeMs(): number {
-  read(CLOCK_REALTIME);
-  return realtimeToMs(seconds(), nanoseconds());
+  realtime.take();
+  return realtime.ms;
 }
 
 /** CLOCK_MONOTONIC in ms. Unaffected by clock steps, so it measures user-space RTTs and deadlines. */
 export function monotonicMs(): number {
-  read(CLOCK_MONOTONIC);
-  return seconds() * 1e3 + nanoseconds() / 1e6;
+  monotonic.take();
+  return monotonic.ms;
 }

@@ -4,10 +4,12 @@
  * @module
  */
 import { ReceivedAncillary } from "./cmsg.ts";
-import { monotonicMs, realtimeMs } from "./clock.ts";
+import { monotonicMs, realtimeMs, Stamp } from "./clock.ts";
 import {
   AF_INET,
   AF_INET6,
+  CLOCK_MONOTONIC,
+  CLOCK_REALTIME,
   ICMP6_FILTER,
   ICMP6_FILTER_SIZE,
   ICMP_FILTER,
@@ -112,6 +114,8 @@ export class IcmpSocket implements Disposable {
   readonly #rx: MessageBuffers;
   /** Where callers build the next packet before {@linkcode IcmpSocket.send}. */
   readonly packet: Uint8Array;
+  readonly #sentMonotonic = new Stamp(CLOCK_MONOTONIC);
+  readonly #sentRealtime = new Stamp(CLOCK_REALTIME);
   /** CLOCK_REALTIME ms (clock.ts scale), taken immediately before the last `sendmsg`. */
   sentRealtime = 0;
   /** CLOCK_MONOTONIC ms, taken just before {@linkcode IcmpSocket.sentRealtime}. */
@@ -248,10 +252,14 @@ export class IcmpSocket implements Disposable {
     if (controlLength === 0) {
       tx.headerView.setBigUint64(MSGHDR.control, 0n, true);
     } else writePointer(tx.headerView, MSGHDR.control, tx.control);
-    this.sentMonotonic = monotonicMs();
-    this.sentRealtime = realtimeMs();
+    // Raw readings first, conversions after the call: nothing between the clock and the send may allocate.
+    this.#sentMonotonic.take();
+    this.#sentRealtime.take();
     const sent = libc().sendmsg(this.#fd, tx.header, 0);
-    return sent === -1 ? errno() : 0;
+    const failure = sent === -1 ? errno() : 0;
+    this.sentMonotonic = this.#sentMonotonic.ms;
+    this.sentRealtime = this.#sentRealtime.ms;
+    return failure;
   }
 
   /**
