@@ -336,9 +336,9 @@ export async function ping(
   o.signal?.throwIfAborted();
   const destination = await resolveTarget(host, o.family);
   const family = destination.family;
-  if (o.size > MAX_PAYLOAD[family]) {
+  if (o.size > PING_LIMITS.size.max[family]) {
     throw new RangeError(
-      `Cannot ping: size must be ≤ ${MAX_PAYLOAD[family]} for IPv${family}, got ${o.size}`,
+      `Cannot ping: size must be ≤ ${PING_LIMITS.size.max[family]} for IPv${family}, got ${o.size}`,
     );
   }
   const source = o.source === undefined ? undefined : sourceAddress(o.source, family).address;
