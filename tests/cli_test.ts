@@ -14,6 +14,7 @@ import type { PingOptions, ProbeEvent } from "../ping.ts";
 import { PingResult, type PingResultJson, type PingTally } from "../ping_result.ts";
 import { CLOSED_PING_GROUP_RANGE, EXPECTED_REPLY_TTL, Lab, labSkip } from "./lab/lab.ts";
 import { worldReadableCopy } from "./support/world_readable_copy.ts";
+import { inCI } from "./support/gate.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
@@ -47,17 +48,12 @@ async function miniping(args: string[], env?: Record<string, string>): Promise<R
   };
 }
 
-function underCi(): boolean {
-  const value = Deno.env.get("CI")?.toLowerCase();
-  return value === "true" || value === "1";
-}
-
 /** Loopback tests need an ICMP socket; skip (or fail under CI) without one. */
 async function loopbackSkip(): Promise<boolean> {
   const run = await miniping(["-c", "1", "127.0.0.1"]);
   if (run.code === 0) return false;
   const reason = `miniping -c 1 127.0.0.1 exited ${run.code}: ${run.stderr.trim()}`;
-  if (underCi()) throw new Error(`Loopback ICMP is required under CI=true: ${reason}`);
+  if (inCI) throw new Error(`Loopback ICMP is required under CI=true: ${reason}`);
   console.warn(`Skipping loopback CLI tests: ${reason}`);
   return true;
 }

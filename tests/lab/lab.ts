@@ -12,6 +12,8 @@
  * @module
  */
 
+import { inCI } from "../support/gate.ts";
+
 /** The five nodes of the lab, in path order from the host to the target. */
 export type LabNode = "h" | "r1" | "r2" | "r3" | "t";
 
@@ -679,15 +681,6 @@ export function labAvailability(): Promise<
   return availability;
 }
 
-function underCi(): boolean {
-  try {
-    const value = Deno.env.get("CI")?.toLowerCase();
-    return value === "true" || value === "1";
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Decides whether lab tests run, as a value for `Deno.test`'s `ignore`.
  * Outside CI a missing lab skips the tests and prints the reason once; under
@@ -704,7 +697,7 @@ function underCi(): boolean {
 export async function labSkip(): Promise<boolean> {
   const result = await labAvailability();
   if (result.ok) return false;
-  if (underCi()) {
+  if (inCI) {
     throw new Error(
       `The namespace lab is required under CI=true but unavailable: ${result.reason}`,
     );
