@@ -73,6 +73,8 @@ class MessageBuffers {
   readonly name: Uint8Array;
   readonly control: Uint8Array;
   readonly controlView: DataView;
+  /** The control buffer's address, kept so a send can switch `msg_control` between it and NULL cheaply. */
+  readonly controlPointer: bigint;
 
   constructor(dataSize: number, nameSize: number, controlSize: number) {
     this.data = new Uint8Array(dataSize);
@@ -85,6 +87,7 @@ class MessageBuffers {
     writePointer(this.headerView, MSGHDR.iov, this.iov);
     writeU64(this.headerView, MSGHDR.iovlen, 1);
     writePointer(this.headerView, MSGHDR.control, this.control);
+    this.controlPointer = this.headerView.getBigUint64(MSGHDR.control, true);
   }
 
   /** Sets the lengths the kernel reads (send) or may fill up to (receive): they are value-result fields. */
@@ -249,9 +252,7 @@ export class IcmpSocket implements Disposable {
     }
     tx.setLengths(length, sockaddr.length, controlLength);
     // msg_control must be NULL when there is none: some paths reject a non-NULL pointer with zero length.
-    if (controlLength === 0) {
-      tx.headerView.setBigUint64(MSGHDR.control, 0n, true);
-    } else writePointer(tx.headerView, MSGHDR.control, tx.control);
+    tx.headerView.setBigUint64(MSGHDR.control, controlLength === 0 ? 0n : tx.controlPointer, true);
     // Raw readings first, conversions after the call: nothing between the clock and the send may allocate.
     this.#sentMonotonic.take();
     this.#sentRealtime.take();
