@@ -170,11 +170,6 @@ export class Session {
     this.#options = options;
   }
 
-  /** The socket kind actually in use. */
-  get kind(): IcmpSocketKind {
-    return this.#channel.socket.kind;
-  }
-
   /** Options of this session. */
   get options(): SessionOptions {
     return this.#options;
@@ -252,11 +247,6 @@ export class Engine {
   #watchDirty = false;
   #watched: Channel[] = [];
   #closing: IcmpSocket[] = [];
-
-  /** How many sockets are open. */
-  get openSockets(): number {
-    return this.#channels.size;
-  }
 
   /**
    * Starts a session on the shared socket for `family` and `kind`, opening it if needed. `"auto"` uses a datagram

@@ -124,6 +124,3 @@ export const Errno = {
   ENOBUFS: 105,
   EHOSTUNREACH: 113,
 } as const;
-
-/** getaddrinfo error codes that mean "no such name" rather than a resolver failure. */
-export const EAI_NONAME = -2;

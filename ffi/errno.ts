@@ -60,9 +60,3 @@ export class SystemCallError extends Error {
     this.syscall = syscall;
   }
 }
-
-/** Throws a {@linkcode SystemCallError} for `syscall` when `result` is -1; otherwise returns `result`. */
-export function check(syscall: string, result: number): number {
-  if (result === -1) throw new SystemCallError(syscall, errno());
-  return result;
-}
