@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DestinationUnreachableError, PingTimeoutError, TimeExceededError } from "../errors.ts";
+import { IcmpError, PingTimeoutError } from "../errors.ts";
 import type { PingResult } from "../ping_result.ts";
 
 /** Exit statuses. */
@@ -68,11 +68,7 @@ export function oneLine(text: string): string {
  * `TypeError`, the unexpected) is one stderr line and status 2.
  */
 export function classifyFailure(error: unknown): Failure {
-  if (
-    error instanceof DestinationUnreachableError ||
-    error instanceof TimeExceededError ||
-    error instanceof PingTimeoutError
-  ) {
+  if (error instanceof IcmpError || error instanceof PingTimeoutError) {
     return { message: null, result: error.result, code: EXIT.noReply };
   }
   const text = error instanceof Error ? error.message || error.name : String(error);

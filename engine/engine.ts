@@ -146,6 +146,11 @@ class Channel {
     return key;
   }
 
+  /** The table key of an echo's identifier and sequence (see {@linkcode Channel.allocateKey}). */
+  keyOf(id: number, seq: number): number {
+    return this.socket.kind === "raw" ? id * 65536 + seq : seq;
+  }
+
   /** The address bytes inside the last received sockaddr. */
   receivedAddress(): Uint8Array {
     return this.socket.receivedName.subarray(
@@ -305,7 +310,7 @@ export class Engine {
   release(channel: Channel): void {
     channel.users--;
     if (channel.users > 0) return;
-    if (channel.probes.size > 0) channel.probes.clear();
+    channel.probes.clear();
     const key = `${channel.socket.family}/${channel.socket.kind}`;
     if (this.#channels.get(key) === channel) this.#channels.delete(key);
     this.#watchDirty = true;
@@ -521,7 +526,7 @@ export class Engine {
     }
     const replyType = socket.family === 4 ? ICMP4.ECHO_REPLY : ICMP6.ECHO_REPLY;
     if (message.kind === "echo-reply" && message.type === replyType) {
-      const key = socket.kind === "raw" ? message.id * 65536 + message.seq : message.seq;
+      const key = channel.keyOf(message.id, message.seq);
       const probe = channel.probes.get(key);
       if (
         probe === undefined ||
@@ -539,7 +544,7 @@ export class Engine {
       const quoted = message.quoted;
       const requestType = socket.family === 4 ? ICMP4.ECHO_REQUEST : ICMP6.ECHO_REQUEST;
       if (quoted.type !== requestType || socket.kind !== "raw") return;
-      const probe = channel.probes.get(quoted.id * 65536 + quoted.seq);
+      const probe = channel.probes.get(channel.keyOf(quoted.id, quoted.seq));
       if (
         probe === undefined ||
         !sameAddress(
@@ -597,7 +602,7 @@ export class Engine {
     }
     if (message.kind !== "echo-request") return;
     // The kernel rewrote the identifier of a datagram socket's probes; on raw sockets it is ours.
-    const key = socket.kind === "raw" ? message.id * 65536 + message.seq : message.seq;
+    const key = channel.keyOf(message.id, message.seq);
     const probe = channel.probes.get(key);
     if (probe === undefined) return;
     // msg_name of an error-queue entry is the original destination.

@@ -20,6 +20,7 @@ import {
 } from "./constants.ts";
 import {
   align,
+  cInt,
   CMSGHDR,
   cmsgLen,
   cmsgSpace,
@@ -49,24 +50,19 @@ export function encodeSendControl(
   options: SendOptions,
 ): Uint8Array | null {
   const items: { level: number; type: number; data: Uint8Array }[] = [];
-  const int = (value: number) => {
-    const data = new Uint8Array(INT_SIZE);
-    new DataView(data.buffer).setInt32(0, value, true);
-    return data;
-  };
   const level = family === 4 ? IPPROTO_IP : IPPROTO_IPV6;
   if (options.ttl !== undefined) {
     items.push({
       level,
       type: family === 4 ? IP_TTL : IPV6_HOPLIMIT,
-      data: int(options.ttl),
+      data: cInt(options.ttl),
     });
   }
   if (options.tos !== undefined) {
     items.push({
       level,
       type: family === 4 ? IP_TOS : IPV6_TCLASS,
-      data: int(options.tos),
+      data: cInt(options.tos),
     });
   }
   if (options.source !== undefined) {

@@ -35,7 +35,7 @@ import {
 } from "./constants.ts";
 import { errno, SystemCallError } from "./errno.ts";
 import { libc } from "./libc.ts";
-import { IOVEC, MSGHDR, readU64, SOCKADDR_STORAGE_SIZE, writePointer, writeU64 } from "./structs.ts";
+import { cInt, IOVEC, MSGHDR, readU64, SOCKADDR_STORAGE_SIZE, writePointer, writeU64 } from "./structs.ts";
 
 /** Raw sockets need CAP_NET_RAW; datagram ICMP sockets need the caller's group in `net.ipv4.ping_group_range`. */
 export type IcmpSocketKind = "raw" | "datagram";
@@ -55,12 +55,6 @@ const RAW6_ACCEPT = [1, 2, 3, 4, 129];
 export interface IcmpSocketOptions {
   /** ICMP types a raw socket receives; the rest are dropped in the kernel. Defaults to replies and errors. */
   accept?: readonly number[];
-}
-
-function int(value: number): Uint8Array {
-  const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setInt32(0, value, true);
-  return bytes;
 }
 
 /** A message buffer set: msghdr, iovec, name and control, kept together because the msghdr holds raw pointers. */
@@ -187,10 +181,10 @@ export class IcmpSocket implements Disposable {
   }
 
   #configure(accept: readonly number[]): void {
-    const on = int(1);
+    const on = cInt(1);
     // Always on: each ping chooses whether to use the stamp, and a shared socket serves both kinds of caller.
     this.#setOption(SOL_SOCKET, SO_TIMESTAMPNS, on, "SO_TIMESTAMPNS");
-    const rcvbuf = int(RECEIVE_BUFFER_BYTES);
+    const rcvbuf = cInt(RECEIVE_BUFFER_BYTES);
     if (
       libc().setsockopt(this.#fd, SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf, 4) === -1
     ) {

@@ -109,6 +109,13 @@ export function align(length: number): number {
   return (length + CMSG_ALIGN - 1) & ~(CMSG_ALIGN - 1);
 }
 
+/** A C `int` (4 bytes, little-endian), as setsockopt values and cmsg payloads take it. */
+export function cInt(value: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setInt32(0, value, true);
+  return bytes;
+}
+
 /** Reads an unsigned 64-bit little-endian field that is known to fit in a double (lengths, seconds). */
 export function readU64(view: DataView, offset: number): number {
   return view.getUint32(offset, true) +
