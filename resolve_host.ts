@@ -3,7 +3,7 @@ import { describeTarget, resolveTarget } from "./engine/mod.ts";
 /** Options of {@linkcode resolveHost}. */
 export interface ResolveHostOptions {
   /** Address family for names that resolve to both. IPv4 first when unset, as {@linkcode ping} does. */
-  family?: 4 | 6;
+  family?: 4 | 6 | undefined;
 }
 
 /** The address {@linkcode ping} would probe for a host. */

@@ -35,11 +35,11 @@ import {
 /** Per-packet send options. They travel with each `sendmsg`, so one shared socket serves pings with different ones. */
 export interface SendOptions {
   /** Outgoing TTL or hop limit. */
-  ttl?: number;
+  ttl?: number | undefined;
   /** Whole TOS / traffic-class byte (DSCP << 2). */
-  tos?: number;
+  tos?: number | undefined;
   /** Source address bytes (4 or 16). */
-  source?: Uint8Array;
+  source?: Uint8Array | undefined;
 }
 
 const INT_SIZE = 4;

@@ -37,7 +37,13 @@ function cliArgv(args: string[]): string[] {
 
 async function miniping(args: string[], env?: Record<string, string>): Promise<Run> {
   const [command, ...rest] = cliArgv(args);
-  const output = await new Deno.Command(command, { args: rest, cwd: ROOT, env, stdout: "piped", stderr: "piped" })
+  const output = await new Deno.Command(command, {
+    args: rest,
+    cwd: ROOT,
+    ...(env && { env }),
+    stdout: "piped",
+    stderr: "piped",
+  })
     .output();
   const decoder = new TextDecoder();
   return {

@@ -84,7 +84,7 @@ export interface LabExecResult {
 /** Options of {@linkcode Lab.exec}. */
 export interface LabExecOptions {
   /** Run as this uid (and the same gid, no supplementary groups) via setpriv. */
-  uid?: number;
+  uid?: number | undefined;
   /** Kill the command with SIGKILL after this many milliseconds. */
   timeoutMs?: number;
   /** Written to the command's standard input, which is then closed. */
@@ -336,8 +336,8 @@ const encoder = new TextEncoder();
 
 interface RunOptions {
   timeoutMs: number;
-  stdin?: string;
-  env?: Record<string, string>;
+  stdin?: string | undefined;
+  env?: Record<string, string> | undefined;
   track?: Set<Deno.ChildProcess>;
 }
 
@@ -382,7 +382,7 @@ async function run(
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-    env: options.env,
+    ...(options.env && { env: options.env }),
   }).spawn();
   options.track?.add(child);
   const pipes = new AbortController();
@@ -938,7 +938,7 @@ export class Lab implements AsyncDisposable {
     const args = this.#argv(where, argv, options.uid);
     const child = new Deno.Command(IP, {
       args,
-      env: options.env,
+      ...(options.env && { env: options.env }),
       stdin: options.stdin ?? "null",
       stdout: options.stdout ?? "null",
       stderr: options.stderr ?? "null",
