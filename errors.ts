@@ -17,7 +17,7 @@ export interface IcmpErrorOptions {
  * {@linkcode TimeExceededError}, for callers that handle both alike.
  *
  * @example
- * ```ts no-eval
+ * ```ts ignore
  * import { IcmpError, ping } from "@miniping/miniping";
  *
  * try {
@@ -50,7 +50,7 @@ export class IcmpError extends Error {
  * local routing table refused the send (then `from` is `null`).
  *
  * @example
- * ```ts no-eval
+ * ```ts ignore
  * import { DestinationUnreachableError, ping } from "@miniping/miniping";
  *
  * try {
@@ -73,7 +73,7 @@ export class DestinationUnreachableError extends IcmpError {
  * ran out on the way. `code` is 0 in transit, 1 during fragment reassembly.
  *
  * @example
- * ```ts no-eval
+ * ```ts ignore
  * import { ping, TimeExceededError } from "@miniping/miniping";
  *
  * try {
@@ -95,7 +95,7 @@ export class TimeExceededError extends IcmpError {
  * Nothing at all came back. Thrown only when `throwOnTimeout` is set.
  *
  * @example
- * ```ts no-eval
+ * ```ts ignore
  * import { ping, PingTimeoutError } from "@miniping/miniping";
  *
  * try {
