@@ -8,6 +8,7 @@
  */
 import { monotonicMs, realtimeToMs } from "../ffi/clock.ts";
 import { Errno, POLLERR, POLLIN, SO_EE_ORIGIN_TIMESTAMPING } from "../ffi/constants.ts";
+import { isBroadcast } from "../ffi/broadcast.ts";
 import { strerror, SystemCallError } from "../ffi/errno.ts";
 import { Poller } from "../ffi/poller.ts";
 import { addressSpan, fromSockaddr, type SocketAddress } from "../ffi/sockaddr.ts";
@@ -403,6 +404,16 @@ export class Engine {
     if (failure !== 0) {
       probe.state = State.Done;
       probe.released = true;
+      if (failure === Errno.EACCES && pool.options.broadcast !== true && isBroadcast(owner.destination)) {
+        // As iputils: a broadcast needs to be asked for, and the answer says how.
+        owner.onFailure(
+          new RangeError(
+            `Cannot ping: ${formatAddress(owner.destination.address)} is a broadcast address; set broadcast to ` +
+              `ping it`,
+          ),
+        );
+        return "spent";
+      }
       owner.onError(probe, localRefusal(family, failure, strerror(failure)));
       return "spent";
     }
