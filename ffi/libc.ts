@@ -39,6 +39,8 @@ export const LIBC_SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  // The same poll on the calling thread, for a zero timeout: no worker hop when the loop only looks.
+  poll_now: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32" },
   // int eventfd(unsigned int initval, int flags);
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   // ssize_t write(int fd, const void *buf, size_t count);
