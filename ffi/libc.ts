@@ -76,6 +76,20 @@ let library: Deno.DynamicLibrary<typeof LIBC_SYMBOLS> | undefined;
  * would unmap code a worker thread is running.
  */
 export function libc(): Libc {
-  library ??= Deno.dlopen("libc.so.6", LIBC_SYMBOLS);
+  library ??= open();
   return library.symbols;
+}
+
+function open(): Deno.DynamicLibrary<typeof LIBC_SYMBOLS> {
+  try {
+    return Deno.dlopen("libc.so.6", LIBC_SYMBOLS);
+  } catch (error) {
+    // Without --allow-ffi Deno says so itself; anything else is a system without glibc's soname.
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) throw error;
+    throw new Error(
+      "Cannot load libc.so.6: miniping needs glibc on Linux (musl systems such as Alpine have no libc.so.6; use a " +
+        "glibc-based image such as Debian or Ubuntu), and the unscoped --allow-ffi flag",
+      { cause: error },
+    );
+  }
 }
