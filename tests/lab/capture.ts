@@ -55,10 +55,12 @@ export function readPcap(file: Uint8Array): WirePacket[] {
 export async function startCapture(lab: Lab, node: LabNode, device: string): Promise<Capture> {
   const file = await Deno.makeTempFile({ prefix: "mplab-capture-", suffix: ".pcap" });
   // -Z root: tcpdump would otherwise drop to its own user, who cannot write the root-owned file.
+  // --immediate-mode: otherwise packets wait in the kernel's capture ring for a block timeout, and SIGTERM loses them.
   const child = lab.spawn(node, [
     "tcpdump",
     "-Z",
     "root",
+    "--immediate-mode",
     "-U",
     "-n",
     "-s",
@@ -85,7 +87,7 @@ export async function startCapture(lab: Lab, node: LabNode, device: string): Pro
   const stop = () =>
     stopped ??= (async () => {
       try {
-        // tcpdump -U has written each packet as it came; a short pause lets the last ones through the ring.
+        // Packets are written as they come (-U); a short pause lets the last ones through.
         await new Promise((resolve) => setTimeout(resolve, 100));
         child.kill("SIGTERM");
         await stderr.cancel().catch(() => {});
