@@ -13,11 +13,6 @@ const CHILD = new URL("../fixtures/ping_child.ts", import.meta.url).pathname;
 const FORGER = new URL("../fixtures/echo_forger.ts", import.meta.url).pathname;
 /** An address of t that is neither probed nor on the path: the forger's "off-path" source. */
 const OFF_PATH = { 4: "198.18.4.77", 6: "fd00:5e:4::77" } as const;
-/**
- * The token check on quoted errors and async onProbe rejections are the engine helper's fixes (issue 10); these
- * steps prove them in the lab and run once that work is merged.
- */
-const AWAITS_ENGINE_FIX = true;
 const KINDS = [["raw", 4], ["raw", 6], ["datagram", 4], ["datagram", 6]] as const;
 
 interface Run {
@@ -180,7 +175,6 @@ Deno.test({
 
       await t.step({
         name: "an error from an off-path address whose quote carries a wrong token is ignored",
-        ignore: AWAITS_ENGINE_FIX,
         fn: async () => {
           for (const [socket, family] of KINDS) {
             const options = { socket, count: 3, interval: 20, timeout: 300 };
@@ -199,7 +193,6 @@ Deno.test({
 
     await t.step({
       name: "an async onProbe whose promise rejects rejects ping(), with no unhandled rejection",
-      ignore: AWAITS_ENGINE_FIX,
       fn: async () => {
         // An unhandled rejection would kill the child with a non-zero exit, which child() turns into a failure.
         const run = await child(lab, { host: a.target4, options: { count: 3, interval: 20 }, onProbe: "async-throw" });
