@@ -5,11 +5,12 @@
  */
 import { equal, match, ok, throws } from "node:assert/strict";
 import fc from "fast-check";
+import { matchPacket } from "../engine/matcher.ts";
 import { ReceivedAncillary } from "../ffi/cmsg.ts";
 import { decodeIcmp } from "../icmp/mod.ts";
 import { IcmpDecodeError } from "../icmp/decode.ts";
 import { fuzzRound } from "./fuzz/run.ts";
-import { decodes, TARGETS } from "./fuzz/targets.ts";
+import { decodes, matcherCase, TARGETS } from "./fuzz/targets.ts";
 
 const seed = Number(Deno.env.get("MINIPING_FUZZ_SEED") ?? crypto.getRandomValues(new Uint32Array(1))[0]);
 /** Inputs per target per CI run. */
@@ -79,4 +80,18 @@ Deno.test("the structured control data reaches every kind of cmsg the parser rea
     if (parsed.offender.length >= 16) seen.offender++;
   }
   ok(Object.values(seen).every((n) => n >= 30), JSON.stringify(seen));
+});
+
+Deno.test("the structured matcher inputs reach replies, corrupted replies and errors", () => {
+  const target = TARGETS.find((t) => t.name.includes("matchPacket"))!;
+  const seen = new Map<string, number>();
+  for (const bytes of fc.sample(target.input, { seed: 1, numRuns: 3000 })) {
+    if (bytes.length === 0) continue;
+    const { family, kind, data, from, lookup } = matcherCase(bytes);
+    const outcome = matchPacket({ family, kind, data, from, ttl: -1 }, lookup)?.type ?? "no match";
+    seen.set(outcome, (seen.get(outcome) ?? 0) + 1);
+  }
+  for (const outcome of ["reply", "corrupted", "error", "no match"]) {
+    ok((seen.get(outcome) ?? 0) >= 30, JSON.stringify([...seen]));
+  }
 });

@@ -28,6 +28,7 @@ import {
   SOL_SOCKET,
 } from "../../ffi/constants.ts";
 import { fromSockaddr } from "../../ffi/sockaddr.ts";
+import { matchPacket, matchQueuedError, type PacketMatch, quotedEchoPayload } from "../../engine/matcher.ts";
 
 /** One decoder under fuzz: an input generator and a check that throws on a defect. */
 export interface FuzzTarget {
@@ -315,6 +316,108 @@ function checkAncillary(bytes: Uint8Array): void {
   if (results[0] !== results[1]) throw new Error(`read past msg_controllen ${length}: ${results.join(" vs ")}`);
 }
 
+// ---------------------------------------------------------------------------
+// The engine's matcher: decoders plus the decision whose probe a packet or error-queue entry is about.
+
+const SOCKET_CASES = [[4, "raw"], [6, "raw"], [4, "datagram"], [6, "datagram"]] as const;
+/** The probed addresses: those the structured errors quote (t's, and fd00:5e:4:: for IPv6). */
+const PROBE_ADDRESS = {
+  4: new Uint8Array([198, 18, 4, 2]),
+  6: new Uint8Array([0xfd, 0, 0, 0x5e, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+} as const;
+
+interface Probe {
+  destination: Uint8Array;
+  payload: Uint8Array;
+}
+
+/**
+ * One matcher input: the first byte picks the socket case and which payload the probe was sent with, the rest is the
+ * datagram. The lookup knows every identifier and sequence, so the matcher always goes on to its address and payload
+ * checks; the probe's payload is taken from the packet itself (as a reply's or as a quote's), so those checks pass as
+ * often as they fail.
+ */
+export function matcherCase(input: Uint8Array) {
+  const [family, kind] = SOCKET_CASES[input[0] % SOCKET_CASES.length];
+  const data = input.subarray(1);
+  const icmp = family === 4 && kind === "raw" ? data.subarray(Math.min(data.length, (data[0] & 0xf) * 4)) : data;
+  const payload = input[0] & 0x80 ? quotedEchoPayload(family, icmp).slice() : icmp.slice(Math.min(icmp.length, 8));
+  const lookup = (id: number, seq: number): Probe => {
+    word(id, "looked-up id");
+    word(seq, "looked-up seq");
+    return { destination: PROBE_ADDRESS[family], payload };
+  };
+  return { family, kind, data, from: PROBE_ADDRESS[family], lookup };
+}
+
+function validMatch(match: PacketMatch<Probe> | null): void {
+  if (match === null) return;
+  if (match.type === "reply") {
+    if (match.ttl !== null) byte(match.ttl, "ttl");
+    if (!Number.isInteger(match.bytes) || match.bytes < 8) throw new Error(`bytes ${match.bytes}`);
+  } else if (match.type === "error") {
+    if (typeof match.error.message !== "string" || match.error.message === "") {
+      throw new Error("error without a message");
+    }
+  } else if (match.type !== "corrupted") {
+    throw new Error(`match type ${(match as { type: string }).type}`);
+  }
+}
+
+/** matchPacket must never throw, whatever the bytes. */
+function checkMatchPacket(input: Uint8Array): void {
+  if (input.length === 0) return;
+  const { family, kind, data, from, lookup } = matcherCase(input);
+  const misses: number[] = [];
+  validMatch(matchPacket({ family, kind, data: guard(data, misses), from, ttl: -1 }, lookup));
+  assertNoMiss(misses, data);
+}
+
+/** The first byte picks the family and `ee_origin`, the rest is the quoted request the error queue hands over. */
+function checkMatchQueuedError(input: Uint8Array): void {
+  if (input.length === 0) return;
+  const { family, data, lookup } = matcherCase(input);
+  const origin = (input[0] >> 1) % 5;
+  const misses: number[] = [];
+  const match = matchQueuedError(
+    {
+      family,
+      data: guard(data, misses),
+      destination: PROBE_ADDRESS[family],
+      origin,
+      errno: 113,
+      type: input[0],
+      code: input.length & 0xff,
+      offender: input[0] & 2 ? null : "198.18.2.2",
+    },
+    lookup,
+  );
+  validMatch(match);
+  assertNoMiss(misses, data);
+  for (const f of [4, 6] as const) {
+    const quote = quotedEchoPayload(f, guard(data, misses));
+    if (quote.length > data.length) throw new Error("quoted payload longer than the error");
+    assertNoMiss(misses, data);
+  }
+}
+
+/** A selector byte and a datagram that fits the socket case it picks (errors only where raw sockets see them). */
+const matcherInput = fc.integer({ min: 0, max: 255 }).chain((selector) => {
+  const [family, kind] = SOCKET_CASES[selector % SOCKET_CASES.length];
+  const data = kind === "datagram"
+    ? echo(family)
+    : family === 4
+    ? fc.oneof(packet4, error4.map((icmp) => concat(ipv4Header(1, icmp.length, new Uint8Array(0), 64), icmp)))
+    : fc.oneof(echo(6), error6);
+  return data.map((bytes) => concat(new Uint8Array([selector]), bytes));
+});
+
+/** The same for the error queue: what it hands over is the quoted echo request itself. */
+const queuedInput = fc.integer({ min: 0, max: 255 }).chain((selector) => {
+  const [family] = SOCKET_CASES[selector % SOCKET_CASES.length];
+  return echo(family).map((bytes) => concat(new Uint8Array([selector]), bytes));
+});
+
 /** Every decoder, with its inputs and its check. */
 export const TARGETS: readonly FuzzTarget[] = [
   {
@@ -371,5 +474,15 @@ export const TARGETS: readonly FuzzTarget[] = [
     name: "ancillary data and error-queue entries (ReceivedAncillary.parse, fromSockaddr)",
     input: structured(control.map((c) => concat(c, new Uint8Array([c.length & 0xff])))),
     check: checkAncillary,
+  },
+  {
+    name: "engine matcher: packets from the receive queue (matchPacket)",
+    input: structured(matcherInput),
+    check: checkMatchPacket,
+  },
+  {
+    name: "engine matcher: error-queue entries (matchQueuedError, quotedEchoPayload)",
+    input: structured(queuedInput),
+    check: checkMatchQueuedError,
   },
 ];
