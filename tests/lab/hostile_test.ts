@@ -52,10 +52,15 @@ async function impaired(
   await new Promise((resolve) => setTimeout(resolve, settleMs));
   const wire = account(await capture.stop(), target, options.timeout);
   const label = `${options.socket} IPv${family}: miniping ${JSON.stringify(summary(run))}, wire ${
-    JSON.stringify({ ...wire, duplicates: [...wire.duplicates] })
+    JSON.stringify({ ...wire, requests: undefined, duplicates: [...wire.duplicates] })
   }`;
   equal(run.error, null, label);
   equal(run.result!.sent, wire.sent, label);
+  // Every event names the identifier and sequence its probe had on the wire.
+  for (const event of run.events) {
+    const { id, seq } = wire.requests[event.seq - 1];
+    deepEqual([event.icmpId, event.icmpSeq], [id, seq], `probe ${event.seq}: ${label}`);
+  }
   const r = run.result!;
   const dups = [...wire.duplicates.values()].reduce((a, b) => a + b, 0);
   console.log(

@@ -24,6 +24,8 @@ export interface WireAccount {
   late: number;
   /** Every reply from the target, whatever its state. */
   replies: number;
+  /** Identifier and sequence on the wire of each request, by probe number − 1. */
+  requests: { id: number; seq: number }[];
 }
 
 const key = (p: WirePacket) => p.id * 65536 + p.seq;
@@ -53,10 +55,12 @@ export function account(packets: WirePacket[], target: string, timeout: number):
     badChecksum: 0,
     late: 0,
     replies: 0,
+    requests: [],
   };
   for (const packet of packets) {
     if (isEchoRequest(packet) && packet.destination === target) {
       requests.set(key(packet), { packet, probe: ++result.sent });
+      result.requests.push({ id: packet.id, seq: packet.seq });
       continue;
     }
     if (!isEchoReply(packet) || packet.source !== target) continue;
