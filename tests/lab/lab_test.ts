@@ -537,3 +537,23 @@ Deno.test({
     assert.match(ci.stdout, /^threw .*CI=true.*needs root/);
   },
 });
+
+Deno.test({
+  name: "Lab dispose deletes what a test put under /etc/netns/<namespace>, which ip netns exec mounts over /etc",
+  ignore: skip,
+  fn: async () => {
+    const lab = await Lab.create({ name: "etc" });
+    const dir = `/etc/netns/${lab.ns.h}`;
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.writeTextFile(`${dir}/hosts`, `${LAB_ADDRESSES.target4} only-in-h.example\n`);
+      const seen = await lab.exec("h", ["getent", "hosts", "only-in-h.example"]);
+      assert.match(seen.stdout, /198\.18\.4\.2/);
+      const elsewhere = await lab.exec("t", ["getent", "hosts", "only-in-h.example"]);
+      assert.notEqual(elsewhere.code, 0);
+    } finally {
+      await lab[Symbol.asyncDispose]();
+    }
+    await assert.rejects(Deno.stat(dir), Deno.errors.NotFound);
+  },
+});
