@@ -65,7 +65,8 @@ async function impaired(
   const dups = [...wire.duplicates.values()].reduce((a, b) => a + b, 0);
   console.log(
     `${options.socket} v${family} ${JSON.stringify(relay)}: wire received ${wire.received}, duplicates ${dups}, ` +
-      `damaged ${wire.corrupted} (bad checksum ${wire.badChecksum}), late ${wire.late} | miniping received ` +
+      `damaged ${wire.corrupted} (bad checksum ${wire.badChecksum}), late ${wire.late}, strays ${wire.strays} | ` +
+      `miniping received ` +
       `${r.received}, duplicates ${r.duplicates}, corrupted ${r.corrupted}, ${run.elapsedMs.toFixed(0)} ms`,
   );
   return { run, wire, label };
@@ -189,6 +190,28 @@ Deno.test({
         equal(wire.badChecksum, 0, label);
         equal(run.result!.received, wire.received, label);
         equal(run.result!.corrupted, wire.corrupted, label);
+      }
+    });
+
+    await t.step("bit flips anywhere in the ICMP message, behind bad and valid checksums", async () => {
+      // A flip in the type, identifier or sequence makes a reply nobody's (or another probe's); in the checksum field,
+      // a reply with a bad checksum. The capture tells which each one became.
+      for (const corruptChecksum of ["invalid", "valid"] as const) {
+        const relay = { seed: 13, back: { corrupt: 0.5, corruptRegion: "message" as const, corruptChecksum } };
+        for (const [socket, family] of KINDS) {
+          // 16 bytes of payload: a third of each flip lands in the ICMP header.
+          const { run, wire, label } = await impaired(lab, relay, family, {
+            socket,
+            count: 20,
+            interval: 10,
+            timeout: 300,
+            size: 16,
+          });
+          ok(wire.strays > 0, `no flip hit the type, identifier or sequence: ${label}`);
+          equal(run.result!.received, wire.received, label);
+          const counted = socket === "raw" && family === 4 ? wire.corrupted : wire.corrupted - wire.badChecksum;
+          equal(run.result!.corrupted, counted, label);
+        }
       }
     });
 

@@ -24,6 +24,8 @@ export interface WireAccount {
   late: number;
   /** Every reply from the target, whatever its state. */
   replies: number;
+  /** Replies from the target whose identifier and sequence match no request, and other ICMP from it. */
+  strays: number;
   /** Identifier and sequence on the wire of each request, by probe number − 1. */
   requests: { id: number; seq: number }[];
 }
@@ -55,6 +57,7 @@ export function account(packets: WirePacket[], target: string, timeout: number):
     badChecksum: 0,
     late: 0,
     replies: 0,
+    strays: 0,
     requests: [],
   };
   for (const packet of packets) {
@@ -63,10 +66,17 @@ export function account(packets: WirePacket[], target: string, timeout: number):
       result.requests.push({ id: packet.id, seq: packet.seq });
       continue;
     }
-    if (!isEchoReply(packet) || packet.source !== target) continue;
+    if (packet.source !== target) continue;
+    if (!isEchoReply(packet)) {
+      result.strays++;
+      continue;
+    }
     result.replies++;
     const request = requests.get(key(packet));
-    if (request === undefined) continue;
+    if (request === undefined) {
+      result.strays++;
+      continue;
+    }
     const late = packet.time - request.packet.time > timeout;
     const intact = packet.checksumOk && samePayload(packet, request.packet);
     if (!intact) {
