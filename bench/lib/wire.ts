@@ -16,6 +16,8 @@ export interface WireCount {
   replies: number;
   /** Distinct addresses that sent an echo reply. */
   repliedAddresses: number;
+  /** Capture time from the first echo request to the last, in ms; NaN with fewer than two. */
+  requestSpanMs: number;
   /** Packets the kernel dropped before tcpdump saw them; null when tcpdump did not say. */
   dropped: number | null;
 }
@@ -106,6 +108,9 @@ const PCAP_HEADER = 24;
 const RECORD_HEADER = 16;
 const ETHERNET = 14;
 const LINKTYPE_ETHERNET = 1;
+/** pcap magic numbers: microsecond and nanosecond stamps. */
+const PCAP_MICRO = 0xa1b2c3d4;
+const PCAP_NANO = 0xa1b23c4d;
 
 /**
  * Counts echo requests, echo replies and distinct replying addresses in a classic little- or big-endian pcap file
@@ -116,27 +121,36 @@ const LINKTYPE_ETHERNET = 1;
  */
 export function countEchoes(bytes: Uint8Array): Omit<WireCount, "dropped"> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = view.getUint32(0, true);
-  const little = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
-  if (!little && view.getUint32(0, false) !== 0xa1b2c3d4 && view.getUint32(0, false) !== 0xa1b23c4d) {
-    throw new Error("Cannot count the capture: not a pcap file");
-  }
+  const little = [PCAP_MICRO, PCAP_NANO].includes(view.getUint32(0, true));
+  const magic = view.getUint32(0, little);
+  if (magic !== PCAP_MICRO && magic !== PCAP_NANO) throw new Error("Cannot count the capture: not a pcap file");
+  const unitsPerMs = magic === PCAP_NANO ? 1e6 : 1e3;
   if (view.getUint32(20, little) !== LINKTYPE_ETHERNET) throw new Error("Cannot count the capture: not Ethernet");
   let requests = 0;
   let replies = 0;
+  let baseSeconds = -1;
+  let first = NaN;
+  let last = NaN;
   const replied = new Set<string>();
   for (let at = PCAP_HEADER; at + RECORD_HEADER <= bytes.length;) {
+    const seconds = view.getUint32(at, little);
+    const fraction = view.getUint32(at + 4, little) / unitsPerMs;
     const length = view.getUint32(at + 8, little);
     const frame = bytes.subarray(at + RECORD_HEADER, at + RECORD_HEADER + length);
     at += RECORD_HEADER + length;
     const echo = classify(frame);
-    if (echo === "request") requests++;
-    else if (echo !== null) {
+    if (echo === "request") {
+      requests++;
+      // Seconds are counted from the first request's, so the figure stays exact in a double.
+      if (baseSeconds < 0) baseSeconds = seconds;
+      last = (seconds - baseSeconds) * 1000 + fraction;
+      if (Number.isNaN(first)) first = last;
+    } else if (echo !== null) {
       replies++;
       replied.add(echo.from);
     }
   }
-  return { requests, replies, repliedAddresses: replied.size };
+  return { requests, replies, repliedAddresses: replied.size, requestSpanMs: requests < 2 ? NaN : last - first };
 }
 
 function classify(frame: Uint8Array): "request" | { from: string } | null {
