@@ -44,11 +44,16 @@ export interface BenchFlags {
  *
  * @param args The command-line arguments.
  * @param extra Each own flag's default value.
+ * @param defaultRounds Rounds when `--rounds` is not given.
  * @returns The parsed flags.
  */
-export function parseFlags(args: string[], extra: Record<string, string> = {}): BenchFlags {
+export function parseFlags(
+  args: string[],
+  extra: Record<string, string> = {},
+  defaultRounds: number = DEFAULT_ROUNDS,
+): BenchFlags {
   const options: Record<string, { type: "string" | "boolean"; default: string | boolean }> = {
-    rounds: { type: "string", default: String(DEFAULT_ROUNDS) },
+    rounds: { type: "string", default: String(defaultRounds) },
     json: { type: "boolean", default: false },
   };
   for (const [name, value] of Object.entries(extra)) options[name] = { type: "string", default: value };
