@@ -12,6 +12,10 @@
  *
  * `--api auto` uses `pingMany` when mod.ts exports it, else one `ping()` per address under `Promise.all`.
  *
+ * fping 5.1 cannot sweep 65,536 targets in one run ("not enough sequence numbers available": its sequence map holds
+ * 65,535 probes younger than 10 s), so where a sweep is larger fping gets the first 65,535 addresses, its limit, and
+ * the report says so; miniping's ratio is then taken against a sweep one address smaller than its own.
+ *
  * @module
  */
 import { fileURLToPath } from "node:url";
@@ -37,6 +41,8 @@ const TIMEOUT_MS = 500;
 const RUN_LIMIT_MS = 300_000;
 const TOOLS = ["miniping", "fping"] as const;
 type Tool = typeof TOOLS[number];
+/** The most targets fping 5.1 takes in one `-c 1` run (see the module doc). */
+const FPING_MAX_TARGETS = 65_535;
 /** The issue's goals at the largest sweep. */
 const GOAL = { size: 65_536, wallRatio: 0.7, mustRatio: 1.0, rssMiB: 60 } as const;
 
@@ -44,6 +50,8 @@ interface Run {
   tool: Tool;
   family: 4 | 6;
   size: number;
+  /** Addresses the tool was given: `size`, or fping's limit. */
+  targets: number;
   round: number;
   wallMs: number;
   cpuMs: number;
@@ -85,14 +93,16 @@ function parseAlive(tool: Tool, stdout: string, stderr: string): { alive: number
 async function runOnce(
   lab: Lab,
   tool: Tool,
-  where: { family: 4 | 6; size: number; round: number; file: string },
+  where: { family: 4 | 6; size: number; round: number; files: { all: string; fping: string } },
   options: { api: string; capture: boolean },
 ): Promise<Run> {
   const wire = options.capture ? await Wire.start(lab) : null;
   let counted: WireCount | null = null;
-  const base = { tool, family: where.family, size: where.size, round: where.round };
+  const targets = tool === "fping" ? Math.min(where.size, FPING_MAX_TARGETS) : where.size;
+  const base = { tool, family: where.family, size: where.size, targets, round: where.round };
+  const file = tool === "fping" ? where.files.fping : where.files.all;
   try {
-    const m = await measure(lab, "h", argv(tool, where.family, where.file, options.api), RUN_LIMIT_MS);
+    const m = await measure(lab, "h", argv(tool, where.family, file, options.api), RUN_LIMIT_MS);
     counted = wire === null ? null : await wire.stop();
     // fping exits 1 when some target is unreachable; that is a figure, not a failure.
     if (m.code !== 0 && !(tool === "fping" && m.code === 1)) {
@@ -125,6 +135,7 @@ interface Row {
   size: number;
   tool: Tool;
   label: string;
+  targets: number;
   wallMs: number;
   cpuMs: number;
   rssMiB: number;
@@ -148,7 +159,10 @@ function summarize(runs: Run[], family: 4 | 6, size: number, tool: Tool): Row {
     family,
     size,
     tool,
-    label: tool === "fping" ? "fping" : `miniping ${api === undefined ? "" : `\`${SWEEP_APIS[api]}\``}`,
+    label: tool === "fping"
+      ? `fping${size > FPING_MAX_TARGETS ? ` (first ${FPING_MAX_TARGETS.toLocaleString("en-US")}: its limit)` : ""}`
+      : `miniping ${api === undefined ? "" : `\`${SWEEP_APIS[api]}\``}`,
+    targets: tool === "fping" ? Math.min(size, FPING_MAX_TARGETS) : size,
     wallMs: medianOf(ok.map((r) => r.wallMs)),
     cpuMs: medianOf(ok.map((r) => r.cpuMs)),
     rssMiB: medianOf(ok.map((r) => r.rssMiB)),
@@ -177,7 +191,7 @@ function render(rows: Row[], runsPerTool: number): string {
       fixed(r.cpuMs, 0),
       own ? "1.00×" : ratio(r.cpuMs, peer.cpuMs),
       fixed(r.rssMiB, 1),
-      `${fixed(r.alive, 0)}/${r.size}`,
+      `${fixed(r.alive, 0)}/${r.targets}`,
       `${fixed(r.wireRequests, 0)} / ${fixed(r.wireReplies, 0)}`,
       fixed(r.falseLoss, 0),
       `${runsPerTool - r.failures.length}/${runsPerTool}`,
@@ -250,19 +264,22 @@ async function main(): Promise<void> {
   const runs: Run[] = [];
   try {
     await using lab = await createBenchLab("sweep");
-    const files = new Map<string, string>();
+    const files = new Map<string, { all: string; fping: string }>();
     for (const family of families) {
       for (const size of sizes) {
-        const file = `${dir}/v${family}-${size}.txt`;
-        await Deno.writeTextFile(file, addresses(family, size).join("\n") + "\n");
-        files.set(`${family}/${size}`, file);
+        const list = addresses(family, size);
+        const all = `${dir}/v${family}-${size}.txt`;
+        const fping = `${dir}/v${family}-${size}-fping.txt`;
+        await Deno.writeTextFile(all, list.join("\n") + "\n");
+        await Deno.writeTextFile(fping, list.slice(0, FPING_MAX_TARGETS).join("\n") + "\n");
+        files.set(`${family}/${size}`, { all, fping });
       }
     }
     // One untimed miniping run first, so Deno's module cache is warm for every timed one.
     await measure(
       lab,
       "h",
-      argv("miniping", families[0], files.get(`${families[0]}/${sizes[0]}`)!, options.api),
+      argv("miniping", families[0], files.get(`${families[0]}/${sizes[0]}`)!.all, options.api),
       RUN_LIMIT_MS,
     );
     for (let round = 0; round < flags.rounds; round++) {
@@ -273,13 +290,15 @@ async function main(): Promise<void> {
             const run = await runOnce(
               lab,
               tool,
-              { family, size, round, file: files.get(`${family}/${size}`)! },
+              { family, size, round, files: files.get(`${family}/${size}`)! },
               options,
             );
             runs.push(run);
             console.error(
               `round ${round + 1}/${flags.rounds} v${family} ${size} ${tool}: ${run.wallMs.toFixed(0)} ms, ` +
-                `${run.alive}/${size} alive${run.wire ? `, wire ${run.wire.requests}/${run.wire.replies}` : ""}` +
+                `${run.alive}/${run.targets} alive${
+                  run.wire ? `, wire ${run.wire.requests}/${run.wire.replies}` : ""
+                }` +
                 `${run.error ? `, FAILED: ${run.error}` : ""}`,
             );
           }
