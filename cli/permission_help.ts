@@ -42,7 +42,12 @@ export function permissionHelp(facts: PrivilegeFacts): string {
   const current = facts.range === null ? "" : ` is "${facts.range[0]} ${facts.range[1]}", which`;
   const pair = facts.gid === null ? "<gid> <gid>" : `${facts.gid} ${facts.gid}`;
   const sysctl = `sudo sysctl -w ${SYSCTL}="${pair}"`;
-  const datagram = `${SYSCTL}${current} excludes ${group}; allow it with: ${sysctl}`;
+  const included = facts.range !== null && facts.gid !== null && facts.gid >= facts.range[0] &&
+    facts.gid <= facts.range[1];
+  const datagram = included
+    ? `${SYSCTL}${current.replace(", which", "")} includes ${group}, yet the kernel refused (a container or ` +
+      "security policy may forbid ICMP sockets)"
+    : `${SYSCTL}${current} excludes ${group}; allow it with: ${sysctl}`;
   if (facts.socket === "datagram") {
     // Root too needs the sysctl for datagram sockets; setcap would not help.
     return `Cannot open a datagram ICMP socket: ${datagram} (or use --socket raw${

@@ -7,7 +7,7 @@
 import { ping, PING_LIMITS } from "../ping.ts";
 import type { PingResultJson } from "../ping_result.ts";
 import { resolveHost } from "../resolve_host.ts";
-import { type PingCommand, tooLarge } from "./args.ts";
+import { HELP_HINT, type PingCommand, tooLarge } from "./args.ts";
 import {
   type CliEvent,
   eventLine,
@@ -94,7 +94,8 @@ async function resolveChecked(
   }
   const max = PING_LIMITS.size.max[target.family];
   if (command.options.size > max) {
-    out.error(tooLarge("--size", command.options.size, max, { qualifier: ` for IPv${target.family}` }).message);
+    const error = tooLarge("--size", command.options.size, max, { qualifier: ` for IPv${target.family}` });
+    out.error(`${error.message} ${HELP_HINT}`);
     return null;
   }
   return target;

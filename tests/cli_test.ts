@@ -6,9 +6,8 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import config from "../deno.json" with { type: "json" };
 import { parseCommand, type PingCommand } from "../cli/args.ts";
-import type { Line } from "../cli/format.ts";
 import { type RunDependencies, runPing } from "../cli/main.ts";
-import type { Sink } from "../cli/output.ts";
+import { Recorder } from "./cli_recorder.ts";
 import { DestinationUnreachableError } from "../errors.ts";
 import type { PingOptions, ProbeEvent } from "../ping.ts";
 import { PingResult, type PingResultJson, type PingTally } from "../ping_result.ts";
@@ -158,11 +157,14 @@ function assertOneErrorLine(run: Run, pattern: RegExp): void {
 Deno.test("miniping rejects each bad input with one stderr line, a --help hint and status 2", async () => {
   const cases: [string[], RegExp][] = [
     [["--bogus", "127.0.0.1"], /unknown option '--bogus'/],
-    [["-c", "0", "127.0.0.1"], /--count must be ≥ 1, got 0/],
+    [["-c", "0", "127.0.0.1"], /--count must be ≥ 1, got 0 \(--count inf pings until Ctrl-C\)/],
+    [["-c", "-1", "127.0.0.1"], /--count must be ≥ 1, got -1/],
     [["-c", "x", "127.0.0.1"], /--count must be an integer, got "x"/],
-    [["--dscp", "64", "127.0.0.1"], /--dscp must be 0–63, got 64/],
-    [["--ttl", "0", "127.0.0.1"], /--ttl must be 1–255, got 0/],
-    [["-s", "70000", "127.0.0.1"], /--size must be 0–65527, got 70000/],
+    [["--dscp", "64", "127.0.0.1"], /--dscp 64 is too large: at most 63/],
+    [["--ttl", "0", "127.0.0.1"], /--ttl must be ≥ 1, got 0/],
+    [["-s", "70000", "127.0.0.1"], /--size 70000 is too large: at most 65527/],
+    [["-g", "10.0.0.0/8"], /-g 10\.0\.0\.0\/8 is too large: 16777214 addresses/],
+    [["-s", "65508", "127.0.0.1"], /^miniping: --size 65508 is too large for IPv4: at most 65507 /],
     [[""], /HOST must not be empty/],
     [[], /missing HOST/],
     [["127.0.0.1", "-c"], /option '-c, --count' needs a value/],
@@ -175,12 +177,24 @@ Deno.test("miniping rejects each bad input with one stderr line, a --help hint a
   }));
 });
 
+const serveMissing = await Deno.stat(new URL("../cli/serve_command.ts", import.meta.url)).then(() => false, () => true);
+
+Deno.test({
+  name: "miniping serve says it is not available when this build has no serve_command.ts",
+  ignore: !serveMissing,
+  fn: async () => {
+    const run = await miniping(["serve", "--port", "1"]);
+    equal(run.code, USAGE_EXIT);
+    assertOneErrorLine(run, /^miniping: 'serve' is not available in this build of miniping/);
+  },
+});
+
 Deno.test("miniping --help prints the usage on stdout and exits 0", async () => {
   for (const flag of ["-h", "--help"]) {
     const run = await miniping([flag]);
     equal(run.code, 0);
     equal(run.stderr, "");
-    match(run.stdout, /^Usage: miniping \[options\] HOST\n/);
+    match(run.stdout, /^Usage: miniping \[options\] HOST /);
     match(run.stdout, /--ndjson/);
   }
 });
@@ -322,9 +336,11 @@ Deno.test({
     match(run.stdout, /: 200 data bytes\n/);
     match(run.stdout, /^208 bytes from 127\.0\.0\.1: icmp_seq=1 /m);
     // The option is validated by ping(), not by the parser: proof that it was passed on.
+    // 192.0.2.1 is a documentation address, not one of this host's.
     const foreign = await miniping(["-c", "1", "-S", "192.0.2.1", "127.0.0.1"]);
     equal(foreign.code, USAGE_EXIT);
-    match(foreign.stdout, /^PING /);
+    // Refused before anything was sent: no header.
+    equal(foreign.stdout, "");
     const lines = foreign.stderr.trimEnd().split("\n");
     equal(lines.length, 1);
     match(lines[0], /^miniping: .*192\.0\.2\.1/);
@@ -733,23 +749,6 @@ Deno.test({
 // ---------------------------------------------------------------------------
 // The wiring in-process, with a stand-in for ping()
 
-class Recorder implements Sink {
-  readonly lines: Line[] = [];
-  readonly records: string[] = [];
-  readonly errors: string[] = [];
-  accept = true;
-  line(line: Line): void {
-    this.lines.push(line);
-  }
-  record(text: string): boolean {
-    if (this.accept) this.records.push(text);
-    return this.accept;
-  }
-  error(message: string): void {
-    this.errors.push(message);
-  }
-}
-
 function command(args: string[]): PingCommand {
   const parsed = parseCommand([...args, "example.test"]);
   if (parsed.kind !== "ping") throw new Error("not a ping command");
@@ -882,7 +881,13 @@ Deno.test("runPing() reports a missing privilege as one line, status 2", async (
     fake(() => Promise.reject(new Deno.errors.PermissionDenied("No ICMP socket:\nsetcap …\nsysctl …"))),
   );
   equal(code, USAGE_EXIT);
-  deepEqual(out.errors, ["No ICMP socket: setcap … sysctl …"]);
+  equal(out.errors.length, 1);
+  // The test runs with every permission, so the facts are read: the current range and the user's gid.
+  const range = Deno.readTextFileSync("/proc/sys/net/ipv4/ping_group_range").trim().split(/\s+/).join(" ");
+  ok(out.errors[0].startsWith(`Cannot open an ICMP socket: net.ipv4.ping_group_range is "${range}"`), out.errors[0]);
+  ok(out.errors[0].includes(`group ${Deno.gid()}`), out.errors[0]);
+  match(out.errors[0], /every script run with --allow-ffi then gets raw sockets/);
+  deepEqual(out.lines, [], "no header before a refusal");
 });
 
 Deno.test("runPing() aborts the run when -w passes", async () => {
