@@ -56,6 +56,8 @@ export interface PingTally {
   address: string;
   /** The address family that was used. */
   family: 4 | 6;
+  /** Position of the target in `pingMany()`'s input; 0 (the default) for `ping()`. */
+  index?: number;
   /** Echo requests sent. */
   sent: number;
   /** RTTs in ms of the accepted replies, in sequence order. */
@@ -68,8 +70,6 @@ export interface PingTally {
   corrupted: number;
   /** ICMP errors and local send refusals. */
   errors: number;
-  /** Position of the target in `pingMany()`'s input; 0 for `ping()`. */
-  index?: number;
 }
 
 /**

@@ -6,8 +6,7 @@
  * @module
  */
 import { type OptionSpec, tokenize, UsageError } from "./argv.ts";
-import { PING_LIMITS } from "../ping.ts";
-import { type LibraryPingOptions, PING_DEFAULTS, SOCKET_KINDS } from "./defaults.ts";
+import { PING_DEFAULTS, PING_LIMITS, type PingOptions, SOCKET_KINDS } from "../ping.ts";
 import { type AddressRange, isAddressLiteral, parseGenerate } from "./targets.ts";
 
 export { UsageError };
@@ -113,7 +112,7 @@ With both -c and -w, 1 also when fewer than -c replies arrived in time.
 export type OutputMode = "human" | "json" | "ndjson";
 
 /** The options `miniping` passes to the library, in milliseconds. */
-export type CliPingOptions = Omit<LibraryPingOptions, "signal" | "onProbe">;
+export type CliPingOptions = Omit<PingOptions, "signal" | "onProbe">;
 
 /** What every command that pings shares. */
 export interface RunCommand {

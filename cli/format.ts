@@ -7,25 +7,12 @@
 import type { ProbeEvent } from "../ping.ts";
 import type { PingResultJson } from "../ping_result.ts";
 
-/**
- * A probe event with the fields of the seam contract (`host`, `address`, `index`, the wire `icmpId` / `icmpSeq`, and
- * `time`, a ms epoch); optional here because the CLI also reads events that lack them.
- */
-export type CliEvent = ProbeEvent & {
-  host?: string;
-  address?: string;
-  index?: number;
-  icmpId?: number;
-  icmpSeq?: number;
-  time?: number;
-};
-
 /** How one probe of a run ended, for `-j`'s `probes` list. */
 export interface ProbeOutcome {
   /** Probe number, 1 for the first. */
   seq: number;
-  /** The ICMP sequence number on the wire, when the library reported it. */
-  icmpSeq?: number;
+  /** The ICMP sequence number on the wire. */
+  icmpSeq: number;
   /** What happened. */
   outcome: "reply" | "timeout" | "error";
   /** RTT in ms, for a reply. */
@@ -35,10 +22,9 @@ export interface ProbeOutcome {
 }
 
 /** Turns an event into its `-j` probe outcome; `null` for a duplicate (already counted by its probe). */
-export function probeOutcome(event: CliEvent): ProbeOutcome | null {
+export function probeOutcome(event: ProbeEvent): ProbeOutcome | null {
   if (event.type === "duplicate") return null;
-  const outcome: ProbeOutcome = { seq: event.seq, outcome: event.type };
-  if (event.icmpSeq !== undefined) outcome.icmpSeq = event.icmpSeq;
+  const outcome: ProbeOutcome = { seq: event.seq, icmpSeq: event.icmpSeq, outcome: event.type };
   if (event.type === "reply") outcome.rtt = event.rtt;
   if (event.type === "error") outcome.message = event.message;
   return outcome;
@@ -91,9 +77,9 @@ export function headerLine(host: string, address: string, size: number): Line {
   return { text: `PING ${host} (${address}): ${size} data bytes` };
 }
 
-/** The sequence number a line shows: the one on the wire (what tcpdump and firewall logs show) when known. */
-export function wireSeq(event: CliEvent): number {
-  return event.icmpSeq ?? event.seq;
+/** The sequence number a line shows: the one on the wire, which tcpdump and firewall logs show. */
+export function wireSeq(event: ProbeEvent): number {
+  return event.icmpSeq;
 }
 
 /** Extras of a human probe line. */
@@ -113,14 +99,14 @@ export function timestampPrefix(ms: number): string {
 }
 
 /** The human line for one probe event, iputils' wording. */
-export function eventLine(event: CliEvent, options: EventLineOptions = {}): Line {
+export function eventLine(event: ProbeEvent, options: EventLineOptions = {}): Line {
   const line = bareEventLine(event);
   const prefix = options.timestamp === undefined ? "" : timestampPrefix(options.timestamp);
   const bell = options.bell && event.type === "reply" ? BELL : "";
   return { ...line, text: `${bell}${prefix}${line.text}` };
 }
 
-function bareEventLine(event: CliEvent): Line {
+function bareEventLine(event: ProbeEvent): Line {
   const seq = wireSeq(event);
   switch (event.type) {
     case "reply":
@@ -229,7 +215,7 @@ export function jsonDocument(document: unknown): string {
 }
 
 /** One `--ndjson` line (without the newline) for a probe event. */
-export function ndjsonEvent(event: CliEvent): string {
+export function ndjsonEvent(event: ProbeEvent): string {
   return JSON.stringify(event, roundNumbers);
 }
 

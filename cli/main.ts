@@ -9,11 +9,6 @@ import config from "../deno.json" with { type: "json" };
 import { type Command, HELP_HINT, parseCommand, PROGRAM, USAGE, UsageError } from "./args.ts";
 import { EXIT, oneLine } from "./outcome.ts";
 import { Output, writeAll } from "./output.ts";
-import { runPing } from "./ping_command.ts";
-import { runSweep } from "./sweep_command.ts";
-
-export { runPing, runSweep };
-export type { RunDependencies } from "./ping_command.ts";
 
 /** The subcommands, each loaded only when asked for. */
 const SUBCOMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => Promise<number>>>> = {
@@ -55,7 +50,9 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   const out = new Output(command.color);
   try {
-    return command.kind === "ping" ? await runPing(command, out) : await runSweep(command, out);
+    // Each mode's module loads only when that mode runs.
+    if (command.kind === "ping") return await (await import("./ping_command.ts")).runPing(command, out);
+    return await (await import("./sweep_command.ts")).runSweep(command, out);
   } catch (error) {
     // Nothing may escape as a stack trace.
     out.error(oneLine(error instanceof Error ? error.message : String(error)));

@@ -4,12 +4,11 @@
  *
  * @module
  */
-import { ping, PING_LIMITS } from "../ping.ts";
+import { ping, PING_LIMITS, type ProbeEvent } from "../ping.ts";
 import type { PingResultJson } from "../ping_result.ts";
 import { resolveHost } from "../resolve_host.ts";
 import { HELP_HINT, type PingCommand, tooLarge } from "./args.ts";
 import {
-  type CliEvent,
   eventLine,
   formatMs,
   headerLine,
@@ -126,7 +125,7 @@ class ProbeView {
   /** Stops the run (set once the run's control exists). */
   stop: () => void = () => {};
   elapsed = 0;
-  userClockReply: CliEvent | null = null;
+  userClockReply: ProbeEvent | null = null;
   #headerShown = false;
   readonly #settledSeqs = new Set<number>();
   #outstandingTimer: ReturnType<typeof setInterval> | undefined;
@@ -145,8 +144,7 @@ class ProbeView {
     this.#write(headerLine(this.command.host, this.address, this.command.options.size));
   }
 
-  probe(event: CliEvent): void {
-    event.time ??= Date.now();
+  probe(event: ProbeEvent): void {
     this.tally.add(event);
     if (event.type !== "duplicate") this.#settledSeqs.add(event.seq);
     const command = this.command;

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type CliEvent, formatLoss, formatMs } from "./format.ts";
+import type { ProbeEvent } from "../ping.ts";
+import { formatLoss, formatMs } from "./format.ts";
 
 /** Counts probe outcomes as they come. */
 export class RunningTally {
@@ -17,7 +18,7 @@ export class RunningTally {
   #sum = 0;
 
   /** Counts one event; duplicates count nothing. */
-  add(event: CliEvent): void {
+  add(event: ProbeEvent): void {
     if (event.type === "duplicate") return;
     this.settled++;
     if (event.type !== "reply") return;

@@ -6,18 +6,10 @@
  *
  * @module
  */
-import type { PingResultJson } from "../ping_result.ts";
+import type { ProbeEvent } from "../ping.ts";
+import { pingMany, type PingManyEntry, type PingManyOptions } from "../ping_many.ts";
 import type { SweepCommand } from "./args.ts";
-import type { LibraryPingOptions } from "./defaults.ts";
-import {
-  type CliEvent,
-  jsonDocument,
-  jsonResult,
-  ndjsonEvent,
-  ndjsonSummary,
-  type ProbeOutcome,
-  probeOutcome,
-} from "./format.ts";
+import { jsonDocument, jsonResult, ndjsonEvent, ndjsonSummary, type ProbeOutcome, probeOutcome } from "./format.ts";
 import { classifyFailure, EXIT, oneLine } from "./outcome.ts";
 import type { Sink } from "./output.ts";
 import { RunControl } from "./run_control.ts";
@@ -25,64 +17,15 @@ import { RunningTally } from "./status.ts";
 import { progressLine, type SummaryRow, summaryTable, sweepEventLine } from "./sweep_format.ts";
 import { rangeAddresses, readChunks, targetLines } from "./targets.ts";
 
-/** A target's result, as `pingMany()` gives it (the seam contract's `PingResult`). */
-export interface ManyResult {
-  /** Discriminant. */
-  readonly ok: true;
-  /** Position in the input. */
-  readonly index: number;
-  /** The plain fields. */
-  toJSON(): PingResultJson;
-}
-
-/** A target that could not be pinged (the seam contract's `PingFailure`). */
-export interface ManyFailure {
-  /** Discriminant. */
-  readonly ok: false;
-  /** The host as given. */
-  readonly host: string;
-  /** Position in the input. */
-  readonly index: number;
-  /** Why. */
-  readonly error: Error;
-}
-
-/** One of `pingMany()`'s entries. */
-export type ManyEntry = ManyResult | ManyFailure;
-
-/** The options the CLI hands to `pingMany()` (seam contract). */
-export type ManyOptions = Omit<LibraryPingOptions, "onProbe"> & {
-  rate?: number;
-  onProbe?: (event: CliEvent) => void | Promise<void>;
-  onResult?: (entry: ManyEntry) => void | Promise<void>;
-  collect?: boolean;
-};
-
-/** `pingMany()`'s shape. */
-export type PingManyFunction = (hosts: AsyncIterable<string>, options: ManyOptions) => Promise<ManyEntry[]>;
-
 /** What a sweep needs from outside, replaceable in tests. */
 export interface SweepDependencies {
   /** The library's `pingMany()`. */
-  pingMany: PingManyFunction;
+  pingMany: (hosts: AsyncIterable<string>, options: PingManyOptions) => Promise<PingManyEntry[]>;
   /** Whether stderr is a terminal (the progress line shows only there). */
   stderrIsTerminal: () => boolean;
 }
 
-async function libraryPingMany(hosts: AsyncIterable<string>, options: ManyOptions): Promise<ManyEntry[]> {
-  let module;
-  try {
-    module = await import("../ping_many.ts");
-  } catch (error) {
-    if ((error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND") {
-      throw new Error("several hosts need the library's pingMany(), which this build does not have");
-    }
-    throw error;
-  }
-  return await module.pingMany(hosts, options);
-}
-
-const REAL: SweepDependencies = { pingMany: libraryPingMany, stderrIsTerminal: () => Deno.stderr.isTerminal() };
+const REAL: SweepDependencies = { pingMany, stderrIsTerminal: () => Deno.stderr.isTerminal() };
 
 /** The progress line appears once a sweep has run this long (ms), and is redrawn this often. */
 export const PROGRESS_AFTER_MS = 1000;
@@ -145,10 +88,11 @@ export async function runSweep(command: SweepCommand, out: Sink, deps: SweepDepe
     return EXIT.error;
   }
   const sweep = new Sweep(command, out, targets.total);
-  let entries: ManyEntry[];
+  let entries: PingManyEntry[];
   {
     using control = new RunControl({ deadline: command.deadline, onStatus: () => out.notice(sweep.statusLine()) });
     sweep.stop = () => control.stop();
+    control.signal.addEventListener("abort", () => sweep.stopReason = control.signal.reason, { once: true });
     using _progress = sweep.startProgress(deps.stderrIsTerminal());
     try {
       entries = await deps.pingMany(targets.hosts, {
@@ -180,6 +124,9 @@ class Sweep {
   alive = 0;
   unanswered = 0;
   failed = 0;
+  notStarted = 0;
+  /** The reason the run's signal was aborted with, once it was. */
+  stopReason: unknown = undefined;
   readonly #probes = new Map<number, ProbeOutcome[]>();
   readonly #started = performance.now();
 
@@ -190,8 +137,7 @@ class Sweep {
     return this.command.output === "json" || (this.command.output === "human" && this.command.filter === "all");
   }
 
-  probe(event: CliEvent): void {
-    event.time ??= Date.now();
+  probe(event: ProbeEvent): void {
     this.tally.add(event);
     const { output, quiet, filter, timestamps } = this.command;
     if (output === "json") {
@@ -211,19 +157,24 @@ class Sweep {
     if (!written) this.stop();
   }
 
-  result(entry: ManyEntry): void {
+  result(entry: PingManyEntry): void {
     this.done++;
-    const alive = entry.ok && entry.toJSON().received > 0;
-    if (!entry.ok) this.failed++;
+    const alive = entry.ok && entry.received > 0;
+    // A target that a stop (Ctrl-C, -w, a closed stdout) kept from starting was not pinged: no error of its own.
+    if (!entry.ok && entry.error === this.stopReason) this.notStarted++;
+    else if (!entry.ok) this.failed++;
     else if (alive) this.alive++;
     else this.unanswered++;
     const { output, filter } = this.command;
     let written = true;
     if (output === "ndjson") {
       written = this.out.record(
-        entry.ok
-          ? ndjsonSummary(entry.toJSON())
-          : JSON.stringify({ type: "failure", host: entry.host, index: entry.index, error: entry.error.message }),
+        entry.ok ? ndjsonSummary(entry.toJSON()) : JSON.stringify({
+          type: "failure",
+          host: entry.host,
+          index: entry.index,
+          error: this.#errorText(entry.error),
+        }),
       );
     } else if (output === "human" && filter !== "all") {
       const host = entry.ok ? entry.toJSON().host : entry.host;
@@ -232,23 +183,33 @@ class Sweep {
     if (!written) this.stop();
   }
 
-  printEnd(entries: ManyEntry[]): void {
+  printEnd(entries: PingManyEntry[]): void {
     if (this.command.output === "json") {
       this.out.record(jsonDocument(entries.map((entry) => this.#jsonEntry(entry))));
     } else if (this.command.output === "human" && this.command.filter === "all") {
       if (!this.command.quiet && entries.length > 0) this.out.line({ text: "" });
-      for (const line of summaryTable(entries.map(summaryRow))) if (!this.out.line(line)) return;
+      const rows = entries.map((entry): SummaryRow =>
+        entry.ok
+          ? { host: entry.host, result: entry.toJSON() }
+          : { host: entry.host, error: this.#errorText(entry.error) }
+      );
+      for (const line of summaryTable(rows)) if (!this.out.line(line)) return;
     }
   }
 
-  #jsonEntry(entry: ManyEntry): unknown {
-    if (!entry.ok) return { host: entry.host, index: entry.index, error: entry.error.message };
+  #jsonEntry(entry: PingManyEntry): unknown {
+    if (!entry.ok) return { host: entry.host, index: entry.index, error: this.#errorText(entry.error) };
     return jsonResult(entry.toJSON(), this.#probes.get(entry.index) ?? []);
+  }
+
+  #errorText(error: unknown): string {
+    if (error === this.stopReason) return "not pinged: the run was stopped";
+    return oneLine(error instanceof Error ? error.message : String(error));
   }
 
   exitCode(): number {
     if (this.failed > 0) return EXIT.error;
-    return this.unanswered > 0 || this.done === 0 ? EXIT.noReply : EXIT.reply;
+    return this.unanswered > 0 || this.notStarted > 0 || this.done === 0 ? EXIT.noReply : EXIT.reply;
   }
 
   statusLine(): string {
@@ -277,10 +238,4 @@ class Sweep {
     const seconds = (performance.now() - this.#started) / 1000;
     this.out.progress(progressLine(this.done, this.total, this.tally.settled / seconds, this.alive));
   }
-}
-
-function summaryRow(entry: ManyEntry): SummaryRow {
-  return entry.ok
-    ? { host: entry.toJSON().host, result: entry.toJSON() }
-    : { host: entry.host, error: oneLine(entry.error.message) };
 }

@@ -4,12 +4,13 @@
  *
  * @module
  */
+import type { ProbeEvent } from "../ping.ts";
 import type { PingResultJson } from "../ping_result.ts";
-import { type CliEvent, formatLoss, formatMs, type Line, timestampPrefix, wireSeq } from "./format.ts";
+import { formatLoss, formatMs, type Line, timestampPrefix, wireSeq } from "./format.ts";
 
 /** fping's probe line: `host : [seq], 64 bytes, 0.045 ms`, or what went wrong. */
-export function sweepEventLine(event: CliEvent, timestamp?: number): Line {
-  const host = event.host ?? event.address ?? "?";
+export function sweepEventLine(event: ProbeEvent, timestamp?: number): Line {
+  const host = event.host;
   const prefix = `${timestamp === undefined ? "" : timestampPrefix(timestamp)}${host} : [${wireSeq(event)}], `;
   switch (event.type) {
     case "reply":

@@ -19,6 +19,9 @@ import { DestinationUnreachableError, PingTimeoutError, TimeExceededError } from
 import type { ProbeEvent } from "../ping.ts";
 import { PingResult, type PingTally } from "../ping_result.ts";
 
+/** The fields every probe event carries, for fixtures. */
+const BASE = { host: "192.0.2.7", address: "192.0.2.7", index: 0, icmpId: 1, icmpSeq: 1, time: 0 };
+
 function result(overrides: Partial<PingTally> = {}): PingResult {
   return new PingResult({
     host: "example.test",
@@ -38,7 +41,9 @@ const texts = (lines: Line[]) => lines.map((line) => line.text);
 
 const REPLY: ProbeEvent = {
   type: "reply",
+  ...BASE,
   seq: 3,
+  icmpSeq: 3,
   rtt: 12.34567,
   ttl: 57,
   bytes: 64,
@@ -82,13 +87,18 @@ Deno.test("eventLine() marks a duplicate with (DUP!) in the warning colour", () 
 });
 
 Deno.test("eventLine() reports a timeout", () => {
-  deepEqual(eventLine({ type: "timeout", seq: 9 }), { text: "Request timeout for icmp_seq=9", tone: "warn" });
+  deepEqual(eventLine({ type: "timeout", ...BASE, seq: 9, icmpSeq: 9 }), {
+    text: "Request timeout for icmp_seq=9",
+    tone: "warn",
+  });
 });
 
 Deno.test("eventLine() reports an ICMP error with the router that sent it", () => {
   const prohibited: ProbeEvent = {
     type: "error",
+    ...BASE,
     seq: 1,
+    icmpSeq: 1,
     kind: "unreachable",
     icmpType: 3,
     code: 10,
@@ -101,7 +111,9 @@ Deno.test("eventLine() reports an ICMP error with the router that sent it", () =
   });
   const expired: ProbeEvent = {
     type: "error",
+    ...BASE,
     seq: 2,
+    icmpSeq: 2,
     kind: "time-exceeded",
     icmpType: 11,
     code: 0,
@@ -114,7 +126,9 @@ Deno.test("eventLine() reports an ICMP error with the router that sent it", () =
 Deno.test("eventLine() reports a send the local stack refused", () => {
   const refused: ProbeEvent = {
     type: "error",
+    ...BASE,
     seq: 4,
+    icmpSeq: 4,
     kind: "other",
     icmpType: null,
     code: null,
@@ -193,7 +207,14 @@ Deno.test("roundNumbers() rounds fractions to the microsecond and leaves integer
 });
 
 Deno.test("jsonResult() lists every probe's outcome, so lost probes show", () => {
-  const events: ProbeEvent[] = [REPLY, { ...REPLY, type: "duplicate" }, { type: "timeout", seq: 4 }, {
+  const events: ProbeEvent[] = [REPLY, { ...REPLY, type: "duplicate" }, {
+    ...BASE,
+    type: "timeout",
+    seq: 4,
+    icmpSeq: 4,
+  }, {
+    ...BASE,
+    icmpSeq: 5,
     type: "error",
     seq: 5,
     kind: "unreachable",
@@ -204,18 +225,18 @@ Deno.test("jsonResult() lists every probe's outcome, so lost probes show", () =>
   }];
   const probes = events.map(probeOutcome).filter((outcome) => outcome !== null);
   deepEqual(probes, [
-    { seq: 3, outcome: "reply", rtt: 12.34567 },
-    { seq: 4, outcome: "timeout" },
-    { seq: 5, outcome: "error", message: "Destination Host Unreachable" },
+    { seq: 3, icmpSeq: 3, outcome: "reply", rtt: 12.34567 },
+    { seq: 4, icmpSeq: 4, outcome: "timeout" },
+    { seq: 5, icmpSeq: 5, outcome: "error", message: "Destination Host Unreachable" },
   ]);
   const document = JSON.parse(jsonDocument(jsonResult(result().toJSON(), probes)));
-  deepEqual(document.probes[0], { seq: 3, outcome: "reply", rtt: 12.346 });
+  deepEqual(document.probes[0], { seq: 3, icmpSeq: 3, outcome: "reply", rtt: 12.346 });
   equal(document.probes.length, 3);
-  equal(probeOutcome({ ...REPLY, icmpSeq: 40213 } as ProbeEvent)?.icmpSeq, 40213);
+  equal(probeOutcome({ ...REPLY, icmpSeq: 40213 })?.icmpSeq, 40213);
 });
 
 Deno.test("eventLine() shows the wire sequence, -D's timestamp and -a's bell", () => {
-  const wire = { ...REPLY, icmpSeq: 40213 } as ProbeEvent;
+  const wire: ProbeEvent = { ...REPLY, icmpSeq: 40213 };
   equal(eventLine(wire).text, "64 bytes from 192.0.2.7: icmp_seq=40213 ttl=57 time=12.346 ms");
   equal(timestampPrefix(1700000000123.4567), "[1700000000.123457] ");
   equal(
@@ -223,16 +244,17 @@ Deno.test("eventLine() shows the wire sequence, -D's timestamp and -a's bell", (
     "[1700000000.123000] 64 bytes from 192.0.2.7: icmp_seq=3 ttl=57 time=12.346 ms",
   );
   ok(eventLine(REPLY, { bell: true }).text.startsWith("\x07"));
-  ok(!eventLine({ type: "timeout", seq: 1 }, { bell: true }).text.includes("\x07"), "no bell without a reply");
+  ok(!eventLine({ ...BASE, type: "timeout", seq: 1 }, { bell: true }).text.includes("\x07"), "no bell without a reply");
 });
 
 Deno.test("ndjsonEvent() gives one line per event that parses back to the event", () => {
   const events: ProbeEvent[] = [
     REPLY,
     { ...REPLY, type: "duplicate" },
-    { type: "timeout", seq: 4 },
+    { type: "timeout", ...BASE, seq: 4 },
     {
       type: "error",
+      ...BASE,
       seq: 5,
       kind: "unreachable",
       icmpType: 1,

@@ -1,14 +1,10 @@
 /** fping mode in-process, with a stand-in for pingMany(): output, filters, exit codes, progress and target files. */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { parseCommand, type SweepCommand } from "../cli/args.ts";
-import type { CliEvent } from "../cli/format.ts";
-import {
-  type ManyEntry,
-  type ManyOptions,
-  PROGRESS_AFTER_MS,
-  runSweep,
-  type SweepDependencies,
-} from "../cli/sweep_command.ts";
+import type { ProbeEvent } from "../ping.ts";
+import type { PingManyEntry, PingManyOptions } from "../ping_many.ts";
+import { PingFailure } from "../ping_many.ts";
+import { PROGRESS_AFTER_MS, runSweep, type SweepDependencies } from "../cli/sweep_command.ts";
 import { summaryTable } from "../cli/sweep_format.ts";
 import { PingResult } from "../ping_result.ts";
 import { Recorder } from "./cli_recorder.ts";
@@ -24,7 +20,7 @@ type Script = Record<string, number[] | "fail">;
 
 interface Seen {
   hosts: string[];
-  options?: ManyOptions;
+  options?: PingManyOptions;
 }
 
 function fakeMany(script: Script, seen: Seen = { hosts: [] }, delayMs = 0): SweepDependencies {
@@ -32,23 +28,24 @@ function fakeMany(script: Script, seen: Seen = { hosts: [] }, delayMs = 0): Swee
     stderrIsTerminal: () => false,
     pingMany: async (hosts, options) => {
       seen.options = options;
-      const entries: ManyEntry[] = [];
+      const entries: PingManyEntry[] = [];
       let index = 0;
       for await (const host of hosts) {
         seen.hosts.push(host);
         if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         if (options.signal?.aborted) break;
         const plan = script[host] ?? [];
-        let entry: ManyEntry;
+        let entry: PingManyEntry;
         if (plan === "fail") {
-          entry = { ok: false, host, index, error: new Error(`Cannot resolve "${host}": Name or service not known`) };
+          entry = new PingFailure(host, index, new Error(`Cannot resolve "${host}": Name or service not known`));
         } else {
           const count = options.count ?? 2;
           for (let seq = 1; seq <= count; seq++) {
-            const event: CliEvent = seq <= plan.length
-              ? { type: "reply", seq, rtt: plan[seq - 1], ttl: 64, bytes: 64, from: host, clock: "kernel" }
-              : { type: "timeout", seq };
-            await options.onProbe?.({ ...event, host, address: host, index, icmpId: 7, icmpSeq: 100 + seq });
+            const base = { seq, host, address: host, index, icmpId: 7, icmpSeq: 100 + seq, time: Date.now() };
+            const full: ProbeEvent = seq <= plan.length
+              ? { ...base, type: "reply", rtt: plan[seq - 1], ttl: 64, bytes: 64, from: host, clock: "kernel" }
+              : { ...base, type: "timeout" };
+            await options.onProbe?.(full);
           }
           entry = new PingResult({
             host,
@@ -100,7 +97,7 @@ Deno.test("fping mode exits 0 when every target answered, 1 when some did not, 2
   const out = new Recorder();
   const failing = { ...ALL_ALIVE, "gone.invalid": "fail" as const };
   equal(await runSweep(sweep(["-q", "192.0.2.1", "gone.invalid"]), out, fakeMany(failing)), 2);
-  match(out.texts.at(-1)!, /^gone\.invalid  error: Cannot resolve "gone\.invalid"/);
+  match(out.texts.at(-1)!, /^gone\.invalid {2}error: Cannot resolve "gone\.invalid"/);
 });
 
 Deno.test("fping mode -q prints the table only", async () => {

@@ -6,7 +6,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import config from "../deno.json" with { type: "json" };
 import { parseCommand, type PingCommand } from "../cli/args.ts";
-import { type RunDependencies, runPing } from "../cli/main.ts";
+import { type RunDependencies, runPing } from "../cli/ping_command.ts";
 import { Recorder } from "./cli_recorder.ts";
 import { DestinationUnreachableError } from "../errors.ts";
 import type { PingOptions, ProbeEvent } from "../ping.ts";
@@ -14,6 +14,9 @@ import { PingResult, type PingResultJson, type PingTally } from "../ping_result.
 import { CLOSED_PING_GROUP_RANGE, EXPECTED_REPLY_TTL, Lab, labSkip } from "./lab/lab.ts";
 import { worldReadableCopy } from "./support/world_readable_copy.ts";
 import { inCI } from "./support/gate.ts";
+
+/** The fields every probe event carries, for fixtures. */
+const BASE = { host: "192.0.2.7", address: "192.0.2.7", index: 0, icmpId: 1, icmpSeq: 1, time: 0 };
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
@@ -226,7 +229,9 @@ Deno.test({
     const lines = run.stdout.split("\n");
     equal(lines[0], "PING 127.0.0.1 (127.0.0.1): 56 data bytes");
     const replies = lines.slice(1, 4).map((line) => REPLY_LINE.exec(line));
-    deepEqual(replies.map((reply) => reply?.[3]), ["1", "2", "3"], run.stdout);
+    // icmp_seq is the wire sequence: consecutive, from wherever the engine's counter stood.
+    const first = Number(replies[0]?.[3]);
+    deepEqual(replies.map((reply) => Number(reply?.[3])), [0, 1, 2].map((i) => (first + i) % 65536), run.stdout);
     for (const reply of replies) {
       equal(reply?.[1], "64");
       equal(reply?.[2], "127.0.0.1");
@@ -249,7 +254,7 @@ Deno.test({
     const run = await miniping(["-6", "-c", "2", ...FAST, "::1"]);
     equal(run.code, 0);
     match(run.stdout, /^PING ::1 \(::1\): 56 data bytes\n/);
-    match(run.stdout, /^64 bytes from ::1: icmp_seq=2 ttl=64 time=/m);
+    match(run.stdout, /^64 bytes from ::1: icmp_seq=\d+ ttl=64 time=/m);
     match(run.stdout, /\nhop limit 64, ≈ 1 hop\n$/);
   },
 });
@@ -334,7 +339,7 @@ Deno.test({
     equal(run.code, 0, run.stderr);
     equal(run.stderr, "");
     match(run.stdout, /: 200 data bytes\n/);
-    match(run.stdout, /^208 bytes from 127\.0\.0\.1: icmp_seq=1 /m);
+    match(run.stdout, /^208 bytes from 127\.0\.0\.1: icmp_seq=\d+ /m);
     // The option is validated by ping(), not by the parser: proof that it was passed on.
     // 192.0.2.1 is a documentation address, not one of this host's.
     const foreign = await miniping(["-c", "1", "-S", "192.0.2.1", "127.0.0.1"]);
@@ -588,7 +593,7 @@ Deno.test({
     await t.step("replies through three routers show ttl 61 and 4 hops, status 0", async () => {
       const run = await inLab(["-c", "2", ...FAST, a.target4]);
       equal(run.code, 0, run.stderr);
-      match(run.stdout, new RegExp(`^64 bytes from ${a.target4}: icmp_seq=1 ttl=${EXPECTED_REPLY_TTL} `, "m"));
+      match(run.stdout, new RegExp(`^64 bytes from ${a.target4}: icmp_seq=\\d+ ttl=${EXPECTED_REPLY_TTL} `, "m"));
       match(run.stdout, /\nttl 61, ≈ 4 hops, OS guess Linux\/Unix\/BSD\/macOS\/Android\n$/);
     });
 
@@ -613,8 +618,11 @@ Deno.test({
       const run = await inLab(["-c", "2", ...FAST, a.prohibit4]);
       equal(run.code, 1, run.stderr);
       equal(run.stderr, "");
-      match(run.stdout, new RegExp(`^From ${a.router1_4} icmp_seq=1 Communication Administratively Prohibited$`, "m"));
-      match(run.stdout, new RegExp(`^From ${a.router1_4} icmp_seq=2 `, "m"));
+      match(
+        run.stdout,
+        new RegExp(`^From ${a.router1_4} icmp_seq=\\d+ Communication Administratively Prohibited$`, "m"),
+      );
+      match(run.stdout, new RegExp(`^From ${a.router1_4} icmp_seq=\\d+ `, "m"));
       match(run.stdout, /^2 packets transmitted, 0 received, \+2 errors, 100% packet loss, time \d+ms$/m);
       ok(!/^rtt /m.test(run.stdout));
     });
@@ -643,7 +651,7 @@ Deno.test({
     await t.step("a blackhole gives timeout lines and status 1", async () => {
       const run = await inLab(["-c", "2", "-t", "0.2", ...FAST, a.blackhole4]);
       equal(run.code, 1);
-      match(run.stdout, /^Request timeout for icmp_seq=1\nRequest timeout for icmp_seq=2\n\n/m);
+      match(run.stdout, /^Request timeout for icmp_seq=\d+\nRequest timeout for icmp_seq=\d+\n\n/m);
       match(run.stdout, /^2 packets transmitted, 0 received, 100% packet loss/m);
     });
 
@@ -651,11 +659,11 @@ Deno.test({
       for (const [ttl, router] of [["1", a.router1_4], ["2", a.router2_4]]) {
         const run = await inLab(["--ttl", ttl, "-c", "1", a.target4]);
         equal(run.code, 1, run.stdout);
-        match(run.stdout, new RegExp(`^From ${router} icmp_seq=1 Time to live exceeded$`, "m"));
+        match(run.stdout, new RegExp(`^From ${router} icmp_seq=\\d+ Time to live exceeded$`, "m"));
       }
       const v6 = await inLab(["-6", "--ttl", "1", "-c", "1", a.target6]);
       equal(v6.code, 1);
-      match(v6.stdout, new RegExp(`^From ${a.router1_6} icmp_seq=1 Hop limit exceeded in transit$`, "m"));
+      match(v6.stdout, new RegExp(`^From ${a.router1_6} icmp_seq=\\d+ Hop limit exceeded in transit$`, "m"));
     });
 
     await t.step("-S sends from a local address and refuses a foreign one", async () => {
@@ -770,7 +778,16 @@ function tally(overrides: Partial<PingTally> = {}): PingResult {
   });
 }
 
-const REPLY: ProbeEvent = { type: "reply", seq: 1, rtt: 1, ttl: 60, bytes: 64, from: "192.0.2.7", clock: "kernel" };
+const REPLY: ProbeEvent = {
+  type: "reply",
+  ...BASE,
+  seq: 1,
+  rtt: 1,
+  ttl: 60,
+  bytes: 64,
+  from: "192.0.2.7",
+  clock: "kernel",
+};
 
 function fake(
   play: (options: PingOptions) => Promise<PingResult>,
@@ -813,7 +830,7 @@ Deno.test("runPing() --precise stops at the first user-clock RTT and exits 2 wit
     out,
     fake((options) => {
       options.onProbe?.(REPLY);
-      options.onProbe?.({ ...REPLY, seq: 2, rtt: 1.5, clock: "user" });
+      options.onProbe?.({ ...REPLY, seq: 2, icmpSeq: 2, rtt: 1.5, clock: "user" });
       aborted = options.signal?.aborted ?? false;
       return Promise.resolve(tally({ sent: 2, rtts: [1, 1.5] }));
     }),
@@ -946,7 +963,7 @@ Deno.test("runPing() streams ndjson events before the summary line", async () =>
     out,
     fake((options) => {
       options.onProbe?.(REPLY);
-      options.onProbe?.({ type: "timeout", seq: 2 });
+      options.onProbe?.({ type: "timeout", ...BASE, seq: 2 });
       return Promise.resolve(tally({ rtts: [1] }));
     }),
   );
