@@ -138,8 +138,8 @@ Deno.test("runPing() -O notes a probe without an answer when the next one goes o
     out,
     fake(async (options) => {
       options.onProbe?.(reply(1));
-      await sleep(80); // the second send (at 50 ms) finds probe 1 answered
-      await sleep(60); // the third send (at 100 ms) finds probe 2 unanswered
+      await sleep(150); // the second send (at 100 ms) finds probe 1 answered
+      await sleep(150); // the third send (at 200 ms) finds probe 2 unanswered
       options.onProbe?.(timeout(2));
       options.onProbe?.(reply(3));
       return result(3, [1, 1]);
