@@ -73,7 +73,10 @@ Deno.test({
     const transcript = new TextDecoder().decode(output.stdout).replaceAll("\r\n", "\n");
     equal(output.code, 0, new TextDecoder().decode(output.stderr));
     // The terminal echoes the key as "^\\" before the line.
-    match(transcript, /^(\^\\)?\d+\/\d+ packets, \d+(\.\d+)?% loss, min\/avg\/max = \d+\.\d{3}\/\d+\.\d{3}\/\d+\.\d{3} ms$/m);
+    match(
+      transcript,
+      /^(\^\\)?\d+\/\d+ packets, \d+(\.\d+)?% loss, min\/avg\/max = \d+\.\d{3}\/\d+\.\d{3}\/\d+\.\d{3} ms$/m,
+    );
     const status = transcript.search(/ packets, /);
     const summary = transcript.indexOf("ping statistics");
     const between = transcript.slice(status, summary).match(/ bytes from /g)?.length ?? 0;
