@@ -6,7 +6,9 @@
  * @module
  */
 import { type OptionSpec, tokenize, UsageError } from "./argv.ts";
-import { PING_DEFAULTS, PING_LIMITS, type PingOptions, SOCKET_KINDS } from "../ping.ts";
+// The library's one table of defaults and limits, without the rest of the library: --help and --version stay light.
+import { PING_DEFAULTS, PING_LIMITS, SOCKET_KINDS } from "../engine/options.ts";
+import type { PingOptions } from "../ping.ts";
 import { type AddressRange, isAddressLiteral, parseGenerate } from "./targets.ts";
 
 export { UsageError };
