@@ -90,7 +90,10 @@ export function classifyFailure(error: unknown, context?: FailureContext): Failu
   }
   let text = oneLine(error instanceof Error ? error.message || error.name : String(error));
   if (context !== undefined && !context.broadcast && /broadcast/i.test(text)) {
-    text = `${text} (use -b to ping a broadcast address)`;
+    // The library names its option; the command names its flag, as iputils does.
+    text = /; set broadcast to ping it$/.test(text)
+      ? text.replace(/; set broadcast to ping it$/, "; use -b to ping it")
+      : `${text} (use -b to ping a broadcast address)`;
   }
   return { message: text, result: null, code: EXIT.error };
 }

@@ -57,4 +57,10 @@ Deno.test("classifyFailure() turns PermissionDenied into the help, and a broadca
     /\(use -b to ping a broadcast address\)$/,
   );
   ok(!(classifyFailure(broadcast, { socket: "auto", broadcast: true }).message ?? "").includes("use -b"));
+  // The library's own wording names its option; the command names its flag.
+  const library = new RangeError("Cannot ping: 255.255.255.255 is a broadcast address; set broadcast to ping it");
+  equal(
+    classifyFailure(library, { socket: "auto", broadcast: false }).message,
+    "Cannot ping: 255.255.255.255 is a broadcast address; use -b to ping it",
+  );
 });

@@ -81,6 +81,18 @@ Deno.test({
       },
     );
 
+    await t.step("one host: a broadcast target says 'use -b'; with -b it is pinged (inside the lab)", async () => {
+      // 255.255.255.255 leaves h only on its one link, to r1.
+      const refused = await run(["-c", "1", "255.255.255.255"]);
+      equal(refused.code, 2);
+      equal(refused.stdout, "", "refused before the header");
+      match(refused.stderr, /^miniping: .*255\.255\.255\.255 is a broadcast address; use -b to ping it\n$/);
+      const allowed = await run(["-b", "-c", "1", "-t", "0.3", "255.255.255.255"]);
+      ok(allowed.code === 0 || allowed.code === 1, `${allowed.code}: ${allowed.stderr}`);
+      equal(allowed.stderr, "");
+      match(allowed.stdout, /^PING 255\.255\.255\.255 /);
+    });
+
     await t.step("-f - reads targets from standard input, # comments skipped", async () => {
       const stdin = `# from the lab\n${a.target4}\n\n${a.block4.at(7)}  # another\n`;
       const result = await run(["-q", "-c", "1", "-f", "-"], stdin);
