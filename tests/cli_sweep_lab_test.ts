@@ -7,6 +7,22 @@ import { Lab, labSkip } from "./lab/lab.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const noLab = await labSkip();
+const tcpdumpMissing = !(await new Deno.Command("sh", { args: ["-c", "command -v tcpdump"], stdout: "null" }).output())
+  .success;
+
+/** Resolves once `stream` has carried `needle`; the rest of the stream is drained in the background. */
+async function waitForText(stream: ReadableStream<Uint8Array>, needle: string): Promise<void> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!seen.includes(needle)) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`stream ended without "${needle}": ${seen}`);
+    seen += value;
+  }
+  (async () => {
+    while (!(await reader.read()).done);
+  })();
+}
 
 Deno.test({
   name: "miniping fping mode in the namespace lab",
@@ -91,6 +107,32 @@ Deno.test({
       ok(allowed.code === 0 || allowed.code === 1, `${allowed.code}: ${allowed.stderr}`);
       equal(allowed.stderr, "");
       match(allowed.stdout, /^PING 255\.255\.255\.255 /);
+    });
+
+    await t.step({
+      name: "icmp_seq and --ndjson's icmpId/icmpSeq are what tcpdump sees on the wire",
+      ignore: tcpdumpMissing,
+      fn: async () => {
+        // Three echo requests: two from an --ndjson run, then one from a human-mode run.
+        const capture = lab.spawn("r1", ["tcpdump", "-l", "-n", "-c", "3", "-i", "to-h", "icmp[icmptype] == 8"], {
+          stdout: "piped",
+          stderr: "piped",
+        });
+        const captured = new Response(capture.stdout).text();
+        await waitForText(capture.stderr, "listening on");
+        const result = await run(["--ndjson", "-c", "2", "-i", "0.05", a.target4]);
+        equal(result.code, 0, result.stderr);
+        const human = await run(["-c", "1", a.target4]);
+        equal(human.code, 0, human.stderr);
+        await capture.status;
+        const wire = [...(await captured).matchAll(/echo request, id (\d+), seq (\d+)/g)].map((m) => [+m[1], +m[2]]);
+        equal(wire.length, 3, await captured);
+        const events = result.stdout.trimEnd().split("\n").map((line) => JSON.parse(line))
+          .filter((event) => event.type === "reply").map((event) => [event.icmpId, event.icmpSeq]);
+        deepEqual(events, wire.slice(0, 2));
+        const printed = Number(/icmp_seq=(\d+)/.exec(human.stdout)?.[1]);
+        equal(printed, wire[2][1], human.stdout);
+      },
     });
 
     await t.step("-f - reads targets from standard input, # comments skipped", async () => {
