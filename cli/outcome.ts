@@ -68,6 +68,8 @@ export interface FailureContext {
   socket: PrivilegeFacts["socket"];
   /** Whether `-b` was given. */
   broadcast: boolean;
+  /** The interface of `-I`, if any. */
+  interface?: string | undefined;
   /** Reads the privilege facts; replaceable in tests. */
   facts?: (socket: PrivilegeFacts["socket"]) => PrivilegeFacts;
 }
@@ -89,6 +91,9 @@ export function classifyFailure(error: unknown, context?: FailureContext): Failu
     return { message: permissionHelp(facts), result: null, code: EXIT.error };
   }
   let text = oneLine(error instanceof Error ? error.message || error.name : String(error));
+  if (context?.interface !== undefined && /SO_BINDTODEVICE.*ENODEV/.test(text)) {
+    return { message: `-I ${context.interface}: no such network interface`, result: null, code: EXIT.error };
+  }
   if (context !== undefined && !context.broadcast && /broadcast/i.test(text)) {
     // The library names its option; the command names its flag, as iputils does.
     text = /; set broadcast to ping it$/.test(text)

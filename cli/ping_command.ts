@@ -113,6 +113,7 @@ async function settle(
     const failure = classifyFailure(error, {
       socket: command.options.socket ?? "auto",
       broadcast: command.options.broadcast ?? false,
+      interface: command.options.interface,
     });
     return { result: failure.result?.toJSON() ?? null, failure, stoppedEarly };
   }

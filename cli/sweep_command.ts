@@ -107,6 +107,7 @@ export async function runSweep(command: SweepCommand, out: Sink, deps: SweepDepe
       const failure = classifyFailure(error, {
         socket: command.options.socket ?? "auto",
         broadcast: command.options.broadcast ?? false,
+        interface: command.options.interface,
       });
       out.error(failure.message ?? "no result");
       return EXIT.error;

@@ -356,6 +356,20 @@ Deno.test({
 });
 
 Deno.test({
+  name: "miniping -I binds to an interface or, given an address, sends from it; a missing interface is one line",
+  ignore: noLoopback,
+  fn: async () => {
+    const iface = await miniping(["-I", "lo", "-W", "0.5", "-n", "-c", "1", "127.0.0.1"]);
+    equal(iface.code, 0, iface.stderr);
+    const address = await miniping(["-I", "127.0.0.1", "-c", "1", "127.0.0.1"]);
+    equal(address.code, 0, address.stderr);
+    const missing = await miniping(["-I", "nosuchif0", "-c", "1", "127.0.0.1"]);
+    equal(missing.code, USAGE_EXIT);
+    assertOneErrorLine(missing, /^miniping: -I nosuchif0: no such network interface$/);
+  },
+});
+
+Deno.test({
   name: "miniping -w without -c keeps sending until the deadline",
   ignore: noLoopback,
   fn: async () => {
