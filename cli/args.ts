@@ -101,8 +101,9 @@ Several hosts (fping mode):
       --rate N         at most N probes per second over all hosts
   Per-probe lines name the host; at the end one aligned row per host.
 
-Statistics: jitter is the standard deviation of the RTTs (pyminiping's);
-ia-jitter is RFC 3550's interarrival jitter (what VoIP tools report).
+Statistics: jitter (summary line, -j, --ndjson) is the standard deviation of
+the RTTs, as pyminiping reports it; interarrivalJitter (-j, --ndjson) is
+RFC 3550's interarrival jitter, what VoIP tools call jitter.
 Ctrl-\\ prints a status line and keeps going.
 
 Exit status: 0 if a reply arrived (several hosts: if every host answered),

@@ -266,7 +266,7 @@ Deno.test("USAGE lists every option", () => {
       "--generate",
       "--rate",
       "-u",
-      "ia-jitter",
+      "interarrivalJitter",
     ]
   ) {
     ok(USAGE.includes(flag), flag);
