@@ -47,6 +47,8 @@ export function permissionHelp(facts: PrivilegeFacts): string {
   const datagram = included
     ? `${SYSCTL}${current.replace(", which", "")} includes ${group}, yet the kernel refused (a container or ` +
       "security policy may forbid ICMP sockets)"
+    : facts.range === null
+    ? `${SYSCTL} must include ${group}; allow it with: ${sysctl}`
     : `${SYSCTL}${current} excludes ${group}; allow it with: ${sysctl}`;
   if (facts.socket === "datagram") {
     // Root too needs the sysctl for datagram sockets; setcap would not help.
