@@ -386,7 +386,9 @@ function runOptions(values: Values, floodInterval: number | undefined): RunComma
     ? PING_DEFAULTS.size
     : parseInteger("--size", sizeText, 0, family === 4 ? MAX_SIZE_IPV4 : MAX_SIZE);
   const countText = values.text("count");
-  const count = countText === undefined ? impliedCount(deadline, interval) : parseCount(countText);
+  // A flood with a deadline and no count runs until the deadline, as iputils' ping -f -w does.
+  const flooding = floodInterval !== undefined && deadline !== null;
+  const count = countText !== undefined ? parseCount(countText) : flooding ? FOREVER : impliedCount(deadline, interval);
   const options: RunCommand["options"] = { count, timeout, interval, size };
   if (family !== undefined) options.family = family;
   addPacketOptions(values, options);

@@ -301,6 +301,8 @@ Deno.test("parseCommand() --count inf pings until stopped; --flood sends at inte
   ok(flood.flood);
   equal(flood.options.interval, 0);
   equal(pingCommand(["--flood", "-i", "0.01", "h"]).options.interval, 10);
+  // As iputils' ping -f -w 1: the deadline alone ends a flood.
+  equal(pingCommand(["--flood", "-w", "1", "h"]).options.count, FOREVER);
   match(usageError(["--flood", "a", "b"]).message, /^--flood works with one HOST only$/);
   match(usageError(["-u", "h"]).message, /^-u needs several hosts/);
   match(usageError(["--rate", "10", "h"]).message, /^--rate needs several hosts/);
