@@ -42,6 +42,7 @@ const EXIT_FORCED = 130;
  * ```
  */
 export async function main(args: readonly string[]): Promise<number> {
+  if (args[0] === "serve") return (await import("./serve_command.ts")).serve(args.slice(1));
   let command: Command;
   try {
     command = parseCommand(args);
