@@ -4,7 +4,7 @@
  * a live target, a blackhole, a prohibited prefix, a TTL-exceeded path, a name
  * that does not resolve, and two vantage points.
  */
-import { deepEqual, equal, ok } from "node:assert/strict";
+import { deepEqual, ok } from "node:assert/strict";
 import { Lab, labSkip } from "./lab/lab.ts";
 import { drive, needProgram, spawnServe } from "./serve_lab.ts";
 import type { Sample } from "./serve_http_driver.ts";
