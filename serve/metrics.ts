@@ -257,6 +257,7 @@ export class ServeMetrics {
         s.requests.inc();
         s.timeouts.inc();
         state.history.push(NaN);
+        state.lastProblem = "no reply in time";
         return;
       case "error": {
         s.requests.inc();

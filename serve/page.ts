@@ -77,12 +77,13 @@ function draw(canvas, columns) {
   g.clearRect(0, 0, w, h);
   let top = 0;
   for (const col of columns) if (col.rtts.length) top = Math.max(top, col.rtts[Math.floor((col.rtts.length - 1) * 0.9)]);
-  top = top > 0 ? top * 1.25 : 1;
+  const scaled = top > 0;
+  top = scaled ? top * 1.25 : 1;
   const pad = 14, plot = h - pad;
   const y = (v) => plot - Math.min(v / top, 1) * (plot - 2);
   const slots = Math.max(columns.length, 30), cw = w / slots, x0 = w - columns.length * cw;
   g.fillStyle = colour("--muted"); g.font = "10px system-ui, sans-serif";
-  g.fillText(ms(top), 2, 10);
+  if (scaled) g.fillText(ms(top), 2, 10);
   g.strokeStyle = colour("--line"); g.beginPath(); g.moveTo(0, plot + .5); g.lineTo(w, plot + .5); g.stroke();
   columns.forEach((col, i) => {
     const x = x0 + i * cw;
