@@ -43,12 +43,22 @@ export function escapeLabelValue(value: string): string {
   return value.replace(/[\\"\n]/g, (c) => c === "\n" ? "\\n" : `\\${c}`);
 }
 
-/** A sample value as both formats write it. */
+/**
+ * A sample value written as Go's `strconv.FormatFloat(v, 'g', -1, 64)`
+ * writes it, as smokeping_prober does: shortest digits, exponent form below
+ * 1e-4 and from 1e6 (`5e-05`, `1.5e+06`). Bucket bounds then make the same
+ * `le` label values, so the two exporters' series aggregate together.
+ */
 export function formatValue(value: number): string {
   if (Number.isNaN(value)) return "NaN";
   if (value === Infinity) return "+Inf";
   if (value === -Infinity) return "-Inf";
-  return String(value);
+  if (value === 0) return "0";
+  const [mantissa, exponentText] = value.toExponential().split("e") as [string, string];
+  const exponent = Number(exponentText);
+  if (exponent >= -4 && exponent < 6) return String(value);
+  const digits = String(Math.abs(exponent)).padStart(2, "0");
+  return `${mantissa}e${exponent < 0 ? "-" : "+"}${digits}`;
 }
 
 function labelBlock(names: readonly string[], values: readonly string[]): string {
