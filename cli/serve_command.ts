@@ -8,7 +8,7 @@ import { ServeMetrics } from "../serve/metrics.ts";
 import { type ProbeEngine, Prober } from "../serve/prober.ts";
 import { createHandler } from "../serve/server.ts";
 import { parseTargets, watchTargets } from "../serve/targets.ts";
-import { PingCallEngine } from "../serve/ping_engine.ts";
+import { openPingerEngine } from "../serve/pinger_engine.ts";
 import { HELP_HINT, PROGRAM, UsageError } from "./args.ts";
 import { parseServeArgs, SERVE_USAGE, type ServeCommand } from "./serve_args.ts";
 
@@ -47,7 +47,7 @@ export function missingPermission(command: ServeCommand): string | null {
 
 /** Opens the engine serve keeps for the life of the process. */
 function openEngine(command: ServeCommand): ProbeEngine {
-  return new PingCallEngine(command.socket);
+  return openPingerEngine({ socket: command.socket });
 }
 
 async function readTargets(command: ServeCommand): Promise<string[]> {
