@@ -294,19 +294,30 @@ export class ServeMetrics {
   }
 
   /**
-   * The exposition, with the engine gauges read from `stats` first.
+   * The exposition as bytes, with the engine gauges read from `stats` first.
    *
    * @param format Text format or OpenMetrics.
    * @param stats The engine's health, when an engine is running.
    * @returns The body.
    */
-  render(format: ExpositionFormat, stats?: EngineStats): string {
+  renderBytes(format: ExpositionFormat, stats?: EngineStats): Uint8Array<ArrayBuffer> {
     if (stats !== undefined) {
       this.#f.outstanding.child().set(stats.outstanding);
       this.#f.sockets.child().set(stats.sockets);
       this.#f.backoffs.child().set(stats.sendBackoffs);
     }
-    return this.#registry.render(format);
+    return this.#registry.renderBytes(format);
+  }
+
+  /**
+   * The exposition as text (see {@linkcode ServeMetrics.renderBytes}).
+   *
+   * @param format Text format or OpenMetrics.
+   * @param stats The engine's health.
+   * @returns The body.
+   */
+  render(format: ExpositionFormat, stats?: EngineStats): string {
+    return new TextDecoder().decode(this.renderBytes(format, stats));
   }
 
   #series(state: TargetState, ip: string): TargetSeries {

@@ -61,23 +61,82 @@ export function formatValue(value: number): string {
   return `${mantissa}e${exponent < 0 ? "-" : "+"}${digits}`;
 }
 
-function labelBlock(names: readonly string[], values: readonly string[]): string {
+function labelBlock(names: readonly string[], values: readonly string[]): Uint8Array {
   let out = "";
   for (let i = 0; i < names.length; i++) {
     out += `${i === 0 ? "" : ","}${names[i]}="${escapeLabelValue(values[i]!)}"`;
   }
-  return out;
+  return ENCODER.encode(out);
+}
+
+const ENCODER = new TextEncoder();
+const DECODER = new TextDecoder();
+const NEWLINE = 0x0a;
+const DIGIT_0 = 0x30;
+
+/**
+ * A growable byte buffer that is kept between scrapes, so a scrape writes
+ * its bytes once and allocates only the copy it hands out.
+ */
+export class ByteWriter {
+  #buf: Uint8Array<ArrayBuffer> = new Uint8Array(1 << 16);
+  #pos = 0;
+
+  /** Starts over, keeping the capacity. */
+  reset(): void {
+    this.#pos = 0;
+  }
+
+  #room(n: number): void {
+    if (this.#pos + n <= this.#buf.length) return;
+    const grown = new Uint8Array(Math.max(this.#buf.length * 2, this.#pos + n));
+    grown.set(this.#buf.subarray(0, this.#pos));
+    this.#buf = grown;
+  }
+
+  /** Appends bytes. */
+  bytes(b: Uint8Array): void {
+    this.#room(b.length);
+    this.#buf.set(b, this.#pos);
+    this.#pos += b.length;
+  }
+
+  /** Appends a string of ASCII characters (names, numbers). */
+  ascii(s: string): void {
+    this.#room(s.length);
+    for (let i = 0; i < s.length; i++) this.#buf[this.#pos++] = s.charCodeAt(i);
+  }
+
+  /** Appends a sample value and a newline; counts (small non-negative integers) skip the string. */
+  value(v: number): void {
+    if (Number.isInteger(v) && v >= 0 && v < 1e6) {
+      this.#room(8);
+      if (v === 0) this.#buf[this.#pos++] = DIGIT_0;
+      else {
+        const digits = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : 6;
+        for (let i = digits - 1; i >= 0; i--, v = Math.floor(v / 10)) this.#buf[this.#pos + i] = DIGIT_0 + v % 10;
+        this.#pos += digits;
+      }
+    } else this.ascii(formatValue(v));
+    this.#room(1);
+    this.#buf[this.#pos++] = NEWLINE;
+  }
+
+  /** A copy of what was written. */
+  take(): Uint8Array<ArrayBuffer> {
+    return this.#buf.slice(0, this.#pos);
+  }
 }
 
 /** One labelled counter or gauge. */
 export class Scalar {
   /** The current value. */
   value = 0;
-  /** The label pairs, preformatted once: `a="x",b="y"`. */
-  readonly labels: string;
+  /** The label pairs, encoded once: `a="x",b="y"`. */
+  readonly labels: Uint8Array;
 
-  /** Builds a child with its preformatted labels. */
-  constructor(labels: string) {
+  /** Builds a child with its encoded labels. */
+  constructor(labels: Uint8Array) {
     this.labels = labels;
   }
 
@@ -94,18 +153,20 @@ export class Scalar {
 
 /** One labelled histogram with fixed upper bounds. */
 export class Histogram {
-  /** The label pairs, preformatted once. */
-  readonly labels: string;
+  /** The label pairs, encoded once. */
+  readonly labels: Uint8Array;
   /** Observations per bucket, not cumulative; the last slot is `+Inf`. */
   readonly counts: Float64Array;
   /** Sum of observations. */
   sum = 0;
   /** Number of observations. */
   count = 0;
+  /** `name_bucket{` and the labels, encoded once: the start of every bucket line. */
+  bucketPrefix: Uint8Array = new Uint8Array(0);
   readonly #bounds: Float64Array;
 
   /** Builds a child over `bounds` (ascending, finite). */
-  constructor(labels: string, bounds: Float64Array) {
+  constructor(labels: Uint8Array, bounds: Float64Array) {
     this.labels = labels;
     this.#bounds = bounds;
     this.counts = new Float64Array(bounds.length + 1);
@@ -148,7 +209,7 @@ export class Family<T extends Scalar | Histogram = Scalar | Histogram> {
   readonly labelNames: readonly string[];
   readonly #children = new Map<string, T>();
   readonly #bounds: Float64Array;
-  readonly #boundLabels: string[];
+  readonly #bytes: FamilyBytes;
 
   /** Builds an empty family. */
   constructor(name: string, help: string, type: MetricType, options: FamilyOptions = {}) {
@@ -160,7 +221,7 @@ export class Family<T extends Scalar | Histogram = Scalar | Histogram> {
     this.type = type;
     this.labelNames = options.labelNames ?? [];
     this.#bounds = Float64Array.from(options.buckets ?? []);
-    this.#boundLabels = [...this.#bounds].map(formatValue);
+    this.#bytes = familyBytes(name, help, type, [...this.#bounds].map(formatValue));
   }
 
   /**
@@ -174,7 +235,11 @@ export class Family<T extends Scalar | Histogram = Scalar | Histogram> {
     let child = this.#children.get(key);
     if (child === undefined) {
       const labels = labelBlock(this.labelNames, values);
-      child = (this.type === "histogram" ? new Histogram(labels, this.#bounds) : new Scalar(labels)) as T;
+      if (this.type === "histogram") {
+        const h = new Histogram(labels, this.#bounds);
+        h.bucketPrefix = concat(this.#bytes.bucket, labels);
+        child = h as T;
+      } else child = new Scalar(labels) as T;
       this.#children.set(key, child);
     }
     return child;
@@ -190,34 +255,93 @@ export class Family<T extends Scalar | Histogram = Scalar | Histogram> {
     return this.#children.size;
   }
 
-  /** Appends this family's lines to `out`. */
-  render(out: string[], format: ExpositionFormat): void {
-    const om = format === "openmetrics";
-    // OpenMetrics names the counter family without its `_total` suffix.
-    const familyName = om && this.type === "counter" ? this.name.slice(0, -"_total".length) : this.name;
-    out.push(`# HELP ${familyName} ${this.help}`, `# TYPE ${familyName} ${this.type}`);
+  /** Writes this family's lines. */
+  render(out: ByteWriter, format: ExpositionFormat): void {
+    const b = this.#bytes;
+    out.bytes(format === "openmetrics" ? b.headerOpenMetrics : b.header);
     for (const child of this.#children.values()) {
       if (child instanceof Histogram) this.#renderHistogram(out, child);
-      else out.push(`${this.name}${child.labels === "" ? "" : `{${child.labels}}`} ${formatValue(child.value)}`);
+      else {
+        this.#open(out, b.name, child.labels);
+        out.value(child.value);
+      }
     }
   }
 
-  #renderHistogram(out: string[], h: Histogram): void {
-    const prefix = h.labels === "" ? "" : `${h.labels},`;
-    let cumulative = 0;
-    for (let i = 0; i < this.#boundLabels.length; i++) {
-      cumulative += h.counts[i]!;
-      out.push(`${this.name}_bucket{${prefix}le="${this.#boundLabels[i]}"} ${cumulative}`);
+  /** Writes `name{labels} ` or `name ` for a child without labels. */
+  #open(out: ByteWriter, name: Uint8Array, labels: Uint8Array): void {
+    out.bytes(name);
+    if (labels.length === 0) out.bytes(SPACE);
+    else {
+      out.bytes(OPEN);
+      out.bytes(labels);
+      out.bytes(CLOSE);
     }
-    out.push(`${this.name}_bucket{${prefix}le="+Inf"} ${h.count}`);
-    const braces = h.labels === "" ? "" : `{${h.labels}}`;
-    out.push(`${this.name}_sum${braces} ${formatValue(h.sum)}`, `${this.name}_count${braces} ${h.count}`);
   }
+
+  #renderHistogram(out: ByteWriter, h: Histogram): void {
+    const b = this.#bytes;
+    const le = h.labels.length === 0 ? b.leAlone : b.leAfterLabels;
+    let cumulative = 0;
+    for (let i = 0; i < le.length; i++) {
+      cumulative += h.counts[i]!;
+      out.bytes(h.bucketPrefix);
+      out.bytes(le[i]!);
+      out.value(i === le.length - 1 ? h.count : cumulative);
+    }
+    this.#open(out, b.sum, h.labels);
+    out.value(h.sum);
+    this.#open(out, b.count, h.labels);
+    out.value(h.count);
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+const SPACE = ENCODER.encode(" ");
+const OPEN = ENCODER.encode("{");
+const CLOSE = ENCODER.encode("} ");
+
+/** A family's fixed byte strings, encoded once. */
+interface FamilyBytes {
+  header: Uint8Array;
+  headerOpenMetrics: Uint8Array;
+  name: Uint8Array;
+  bucket: Uint8Array;
+  sum: Uint8Array;
+  count: Uint8Array;
+  /** `le="x"} ` per bound and `+Inf`, for a child without other labels. */
+  leAlone: Uint8Array[];
+  /** `,le="x"} ` per bound and `+Inf`, after other labels. */
+  leAfterLabels: Uint8Array[];
+}
+
+function familyBytes(name: string, help: string, type: MetricType, bounds: string[]): FamilyBytes {
+  // OpenMetrics names a counter family without its `_total` suffix.
+  const omName = type === "counter" ? name.slice(0, -"_total".length) : name;
+  const header = (n: string) => ENCODER.encode(`# HELP ${n} ${help}\n# TYPE ${n} ${type}\n`);
+  const les = [...bounds, "+Inf"];
+  return {
+    header: header(name),
+    headerOpenMetrics: header(omName),
+    name: ENCODER.encode(name),
+    bucket: ENCODER.encode(`${name}_bucket{`),
+    sum: ENCODER.encode(`${name}_sum`),
+    count: ENCODER.encode(`${name}_count`),
+    leAlone: les.map((le) => ENCODER.encode(`le="${le}"} `)),
+    leAfterLabels: les.map((le) => ENCODER.encode(`,le="${le}"} `)),
+  };
 }
 
 /** An ordered set of families rendered together. */
 export class Registry {
   readonly #families: Family[] = [];
+  readonly #writer = new ByteWriter();
 
   /** Adds a family and returns it. */
   add<T extends Family>(family: T): T {
@@ -229,15 +353,26 @@ export class Registry {
   }
 
   /**
-   * The whole exposition.
+   * The whole exposition as bytes, written into a buffer kept between calls.
    *
    * @param format `"prometheus"` (text 0.0.4) or `"openmetrics"` (ends in `# EOF`).
-   * @returns The body to serve.
+   * @returns The body to serve (a copy the caller owns).
+   */
+  renderBytes(format: ExpositionFormat): Uint8Array<ArrayBuffer> {
+    const out = this.#writer;
+    out.reset();
+    for (const family of this.#families) family.render(out, format);
+    if (format === "openmetrics") out.ascii("# EOF\n");
+    return out.take();
+  }
+
+  /**
+   * The whole exposition as text.
+   *
+   * @param format As for {@linkcode Registry.renderBytes}.
+   * @returns The body.
    */
   render(format: ExpositionFormat): string {
-    const out: string[] = [];
-    for (const family of this.#families) family.render(out, format);
-    if (format === "openmetrics") out.push("# EOF");
-    return out.join("\n") + "\n";
+    return DECODER.decode(this.renderBytes(format));
   }
 }

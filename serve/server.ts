@@ -129,7 +129,7 @@ export function createHandler(ctx: HandlerContext): (request: Request) => Respon
     switch (url.pathname) {
       case "/metrics": {
         const format = negotiateFormat(request.headers.get("accept"));
-        return new Response(ctx.metrics.render(format, ctx.stats()), {
+        return new Response(ctx.metrics.renderBytes(format, ctx.stats()), {
           headers: { "content-type": CONTENT_TYPES[format] },
         });
       }
