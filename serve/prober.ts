@@ -77,20 +77,38 @@ export interface ProberOptions {
   source?: string | undefined;
 }
 
-/** A round counts as late when it starts this share of a period after its slot. */
+/** A slice counts as late when it starts this share of a period after its slot. */
 const LATE_FRACTION = 0.1;
+/** Shortest time between two slices: below it, timers would cost more than the calls they save. */
+const MIN_SLICE_MS = 10;
 
-/** Runs rounds on a fixed schedule until stopped. */
+/** One round's targets, cut into the slices that start through the period. */
+interface Round {
+  states: TargetState[];
+  hosts: string[];
+  slices: number;
+}
+
+/**
+ * Runs rounds on a fixed schedule until stopped. Each round is cut into
+ * slices started evenly through the period, each a `pingMany()` of a few
+ * targets: a target's probe state then lives for milliseconds rather than a
+ * whole period, so it dies young and the heap stays small.
+ */
 export class Prober {
   readonly #engine: ProbeEngine;
   readonly #metrics: ServeMetrics;
   readonly #options: ProberOptions;
   readonly #controller = new AbortController();
-  readonly #rounds = new Set<Promise<void>>();
+  readonly #inFlight = new Set<Promise<void>>();
   #hosts: string[] = [];
+  #round: Round = { states: [], hosts: [], slices: 1 };
   #timer: ReturnType<typeof setTimeout> | undefined;
   #started = 0;
-  #round = 0;
+  /** Start of the current round, relative to #started. */
+  #roundStart = 0;
+  /** Position of the next slice within its round. */
+  #next = 0;
 
   /** Wires a prober; nothing is sent before {@linkcode Prober.start}. */
   constructor(engine: ProbeEngine, metrics: ServeMetrics, options: ProberOptions) {
@@ -124,36 +142,60 @@ export class Prober {
     this.#tick();
   }
 
-  /** Stops scheduling, ends the rounds in flight and waits for them. */
+  /** Stops scheduling, ends the probes in flight and waits for them. */
   async stop(): Promise<void> {
     clearTimeout(this.#timer);
     this.#controller.abort();
-    await Promise.allSettled([...this.#rounds]);
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** When the next slice is due: its round's start plus its share of the period. */
+  #due(): number {
+    return this.#started + this.#roundStart + this.#next * this.#options.period / this.#round.slices;
   }
 
   #tick(): void {
     if (this.#controller.signal.aborted) return;
     const { period } = this.#options;
-    const slot = this.#started + this.#round * period;
-    const lateness = performance.now() - slot;
+    if (this.#next === 0) this.#round = this.#newRound();
+    const lateness = performance.now() - this.#due();
     if (lateness > period * LATE_FRACTION) this.#metrics.lateRound();
-    this.#round++;
-    const round = this.#runRound().finally(() => this.#rounds.delete(round));
-    this.#rounds.add(round);
-    // Skip slots that have already passed rather than bunching rounds together.
-    while (this.#started + this.#round * period < performance.now()) this.#round++;
-    this.#timer = setTimeout(() => this.#tick(), this.#started + this.#round * period - performance.now());
+    this.#runSlice(this.#round, this.#next);
+    this.#next++;
+    if (this.#next === this.#round.slices) {
+      this.#next = 0;
+      this.#roundStart += period;
+      // Skip whole rounds that have already passed rather than bunching them together.
+      while (this.#started + this.#roundStart + period < performance.now()) this.#roundStart += period;
+    }
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, this.#due() - performance.now()));
   }
 
-  async #runRound(): Promise<void> {
+  #newRound(): Round {
     const hosts = this.#hosts;
-    if (hosts.length === 0) return;
-    const states: TargetState[] = hosts.map((host) => this.#metrics.target(host));
+    const slices = Math.max(1, Math.min(hosts.length, Math.floor(this.#options.period / MIN_SLICE_MS)));
+    return { hosts, states: hosts.map((host) => this.#metrics.target(host)), slices };
+  }
+
+  #runSlice(round: Round, k: number): void {
+    const n = round.hosts.length;
+    // Slice k holds targets [from, to): every target sits in the same slice each round, so each is probed once a period.
+    const from = Math.floor(k * n / round.slices);
+    const to = Math.floor((k + 1) * n / round.slices);
+    if (to <= from) return;
+    const probe = this.#probe(round.hosts.slice(from, to), round.states.slice(from, to), n).finally(() =>
+      this.#inFlight.delete(probe)
+    );
+    this.#inFlight.add(probe);
+  }
+
+  async #probe(hosts: string[], states: TargetState[], total: number): Promise<void> {
     const metrics = this.#metrics;
     const { period, timeout, size, ttl, dscp, source } = this.#options;
     const options: RoundOptions = {
       count: 1,
-      rate: hosts.length / (period / 1000),
+      // The pace of the whole round, so a slice's sends spread over its share of the period.
+      rate: total / (period / 1000),
       timeout,
       size,
       window: hosts.length,
@@ -179,8 +221,8 @@ export class Prober {
       await this.#engine.pingMany(hosts, options);
     } catch (error) {
       if (this.#controller.signal.aborted) return;
-      // A round that fails as a whole (no socket, bad option) is reported once per round, and the schedule goes on.
-      console.error(`miniping serve: round failed: ${error instanceof Error ? error.message : String(error)}`);
+      // A slice that fails as a whole (no socket, bad option) is reported, and the schedule goes on.
+      console.error(`miniping serve: probing failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
