@@ -13,8 +13,10 @@ export interface Column {
   lost: number;
   /** Median RTT in ms of the replies, null without replies. */
   median: number | null;
-  /** The replies' RTTs in ms, ascending (the page shades their spread). */
-  rtts: number[];
+  /**
+   * The spread the page shades: min, 25th percentile, 75th percentile and max RTT in ms; empty without replies.
+   */
+  spread: [number, number, number, number] | [];
 }
 
 /** Loss and latency over a run of probes. */
@@ -40,6 +42,8 @@ export function quantile(sorted: ArrayLike<number>, q: number): number | null {
   const hi = Math.min(lo + 1, n - 1);
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
+
+let scratch = new Float32Array(0);
 
 /** A ring of the last `capacity` RTTs in ms; NaN marks a lost probe. */
 export class History {
@@ -84,12 +88,21 @@ export class History {
    * @returns The summary.
    */
   summary(n: number): Summary {
-    const probes = this.last(n);
-    const rtts = probes.filter((x) => !Number.isNaN(x)).sort();
-    const lastProbe = probes.length === 0 ? NaN : probes[probes.length - 1]!;
+    const count = Math.min(n, this.#length);
+    // Replies are gathered into one scratch array shared by every history: sorting for the page allocates nothing.
+    if (scratch.length < count) scratch = new Float32Array(count);
+    const cap = this.#ring.length;
+    const start = (this.#next - count + cap) % cap;
+    let replies = 0;
+    for (let i = 0; i < count; i++) {
+      const x = this.#ring[(start + i) % cap]!;
+      if (!Number.isNaN(x)) scratch[replies++] = x;
+    }
+    const rtts = scratch.subarray(0, replies).sort();
+    const lastProbe = count === 0 ? NaN : this.#ring[(this.#next - 1 + cap) % cap]!;
     return {
-      n: probes.length,
-      loss: probes.length === 0 ? null : (probes.length - rtts.length) / probes.length * 100,
+      n: count,
+      loss: count === 0 ? null : (count - replies) / count * 100,
       median: roundOrNull(quantile(rtts, 0.5)),
       p95: roundOrNull(quantile(rtts, 0.95)),
       last: Number.isNaN(lastProbe) ? null : round3(lastProbe),
@@ -110,8 +123,14 @@ export class History {
     // The oldest column may be partial; all others are full.
     for (let end = probes.length; end > 0; end -= size) {
       const group = probes.subarray(Math.max(0, end - size), end);
-      const rtts = Array.from(group.filter((x) => !Number.isNaN(x)).sort(), round3);
-      out.push({ n: group.length, lost: group.length - rtts.length, median: quantile(rtts, 0.5), rtts });
+      const rtts = group.filter((x) => !Number.isNaN(x)).sort();
+      const q = (p: number) => round3(quantile(rtts, p)!);
+      out.push({
+        n: group.length,
+        lost: group.length - rtts.length,
+        median: roundOrNull(quantile(rtts, 0.5)),
+        spread: rtts.length === 0 ? [] : [q(0), q(0.25), q(0.75), q(1)],
+      });
     }
     return out.reverse();
   }

@@ -76,7 +76,7 @@ function draw(canvas, columns) {
   const colour = (v) => css.getPropertyValue(v).trim();
   g.clearRect(0, 0, w, h);
   let top = 0;
-  for (const col of columns) if (col.rtts.length) top = Math.max(top, col.rtts[Math.floor((col.rtts.length - 1) * 0.9)]);
+  for (const col of columns) if (col.spread.length) top = Math.max(top, col.spread[2], col.median);
   const scaled = top > 0;
   top = scaled ? top * 1.25 : 1;
   const pad = 14, plot = h - pad;
@@ -87,11 +87,11 @@ function draw(canvas, columns) {
   g.strokeStyle = colour("--line"); g.beginPath(); g.moveTo(0, plot + .5); g.lineTo(w, plot + .5); g.stroke();
   columns.forEach((col, i) => {
     const x = x0 + i * cw;
-    if (col.rtts.length === 0) { g.fillStyle = colour("--dead"); g.fillRect(x, 0, cw, plot); }
+    if (col.spread.length === 0) { g.fillStyle = colour("--dead"); g.fillRect(x, 0, cw, plot); }
     else {
-      const r = col.rtts, q = (p) => r[Math.floor((r.length - 1) * p)];
-      g.fillStyle = colour("--smoke"); g.fillRect(x, y(r[r.length - 1]), cw, Math.max(1, y(r[0]) - y(r[r.length - 1])));
-      g.fillStyle = colour("--smoke2"); g.fillRect(x, y(q(.75)), cw, Math.max(1, y(q(.25)) - y(q(.75))));
+      const [min, q25, q75, max] = col.spread;
+      g.fillStyle = colour("--smoke"); g.fillRect(x, y(max), cw, Math.max(1, y(min) - y(max)));
+      g.fillStyle = colour("--smoke2"); g.fillRect(x, y(q75), cw, Math.max(1, y(q25) - y(q75)));
     }
     const loss = col.n ? col.lost / col.n * 100 : 0;
     g.fillStyle = lossColour(loss);
