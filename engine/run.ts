@@ -107,10 +107,14 @@ export class TargetRun implements ProbeOwner, Flow {
       this.due = Infinity;
       return "spent";
     }
-    const outcome = this.engine.transmit(this, this.#sent + 1, nextToken(this.settings.size), this.settings.size);
-    if (outcome === "backoff") return outcome;
+    // Counted before the send: a refused send settles (and may end) the run inside transmit().
     if (this.#sent === 0) this.#start = now;
     this.#sent++;
+    const outcome = this.engine.transmit(this, this.#sent, nextToken(this.settings.size), this.settings.size);
+    if (outcome === "backoff") {
+      this.#sent--;
+      return outcome;
+    }
     // A fixed schedule: probe n is due at start + (n − 1) × interval, however late the previous send went out.
     this.due = this.#sent >= this.settings.count || this.#done
       ? Infinity
@@ -182,7 +186,8 @@ export class TargetRun implements ProbeOwner, Flow {
 
   #settle(): void {
     this.#settled++;
-    if (this.#settled >= this.settings.count) queueMicrotask(() => this.#finish());
+    // Every probe has its outcome: end now (the engine is done with the probe that settled last).
+    if (this.#settled >= this.settings.count) this.#finish();
   }
 
   #cleanup(): void {
