@@ -12,7 +12,7 @@ import { isBroadcast } from "../ffi/broadcast.ts";
 import { strerror, SystemCallError } from "../ffi/errno.ts";
 import { Poller } from "../ffi/poller.ts";
 import { addressSpan, fromSockaddr, type SocketAddress } from "../ffi/sockaddr.ts";
-import { IcmpSocket, type IcmpSocketKind } from "../ffi/socket.ts";
+import { BATCH_SLOT_BYTES, IcmpSocket, type IcmpSocketKind, RECEIVE_BATCH as SOCKET_BATCH } from "../ffi/socket.ts";
 import { formatAddress } from "../icmp/mod.ts";
 import { DeadlineHeap } from "./deadline_heap.ts";
 import type { ErrorDetails, ReplyDetails } from "./events.ts";
@@ -139,6 +139,8 @@ export class Channel {
   budget: number;
   /** Datagram sockets: the identifier the kernel chose, known after the first send. */
   ident = -1;
+  /** The longest reply any probe sent on it can bring (IPv4 header with options included). */
+  largestReply = 0;
   #nextKey: number;
   readonly #space: number;
   readonly #span: { offset: number; length: number };
@@ -449,6 +451,7 @@ export class Engine {
       return "spent";
     }
     this.#activity++;
+    if (packetBytes + 40 > channel.largestReply) channel.largestReply = packetBytes + 40;
     channel.probes.set(key, probe);
     channel.pendingCost += cost;
     this.#outstanding++;
@@ -630,6 +633,8 @@ export class Engine {
 
   /** Reads the normal queue until it is empty; returns how many packets were read. */
   #drain(channel: Channel): number {
+    // One recvmmsg for up to 64 replies while every reply fits a batch slot; else one recvmsg each.
+    if (channel.largestReply <= BATCH_SLOT_BYTES) return this.#drainBatched(channel);
     const socket = channel.socket;
     let read = 0;
     for (let i = 0; i < RECEIVE_BATCH && socket.fd !== -1; i++) {
@@ -640,13 +645,38 @@ export class Engine {
         this.#onPacket(channel);
         continue;
       }
-      const error = -n;
-      if (error === Errno.EAGAIN || error === Errno.EBADF) break;
-      // Any other errno is the socket's pending ICMP error (sk_err), which comes out before the data queued behind
-      // it (EINTR aside): take the queued errors and read on.
-      if (error !== Errno.EINTR) this.#drainErrors(channel);
+      if (!this.#receiveFailed(channel, -n)) break;
     }
     return read;
+  }
+
+  #drainBatched(channel: Channel): number {
+    const socket = channel.socket;
+    let read = 0;
+    while (read < RECEIVE_BATCH && socket.fd !== -1) {
+      const n = socket.receiveBatch();
+      if (n < 0) {
+        if (!this.#receiveFailed(channel, -n)) break;
+        continue;
+      }
+      read += n;
+      this.#activity += n;
+      for (let i = 0; i < n && socket.fd !== -1; i++) {
+        socket.select(i);
+        this.#onPacket(channel);
+      }
+      if (n < SOCKET_BATCH) break;
+    }
+    return read;
+  }
+
+  /** A normal receive failed with `error`: whether to read on. */
+  #receiveFailed(channel: Channel, error: number): boolean {
+    if (error === Errno.EAGAIN || error === Errno.EBADF) return false;
+    // Any other errno is the socket's pending ICMP error (sk_err), which comes out before the data queued behind it
+    // (EINTR aside): take the queued errors and read on.
+    if (error !== Errno.EINTR) this.#drainErrors(channel);
+    return true;
   }
 
   /**

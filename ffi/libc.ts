@@ -31,6 +31,8 @@ export const LIBC_SYMBOLS = {
   sendmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   // ssize_t recvmsg(int fd, struct msghdr *msg, int flags);
   recvmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  // int recvmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout);
+  recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "pointer"], result: "i32" },
   // int close(int fd);
   close: { parameters: ["i32"], result: "i32" },
   // int poll(struct pollfd *fds, nfds_t nfds, int timeout); run on a worker thread so waiting never blocks the loop.

@@ -274,7 +274,9 @@ const entries = await pingMany(addresses(), { count: 1, timeout: 2000, collect: 
 emit({ done, alive, early: early / 2 ** 20, late: Deno.memoryUsage().rss / 2 ** 20, entries: entries.length });`,
         600_000,
       );
-      console.log(`1,000,000 targets: RSS ${out.early.toFixed(0)} MiB after 200,000, ${out.late.toFixed(0)} MiB at the end`);
+      console.log(
+        `1,000,000 targets: RSS ${out.early.toFixed(0)} MiB after 200,000, ${out.late.toFixed(0)} MiB at the end`,
+      );
       equal(out.done, 1_000_000);
       equal(out.alive, 1_000_000);
       ok(out.late < out.early + 64, `RSS after 200,000 targets ${out.early} MiB, at the end ${out.late} MiB`);
