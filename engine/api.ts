@@ -137,11 +137,21 @@ class Sweep {
     signal?.addEventListener("abort", abort, { once: true });
     try {
       let index = 0;
-      for await (const host of hosts) {
-        if (this.#stopped) break;
-        this.#start(host, index++);
-        if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => this.#room = resolve);
-        if (this.#stopped) break;
+      if (Symbol.asyncIterator in hosts) {
+        for await (const host of hosts) {
+          if (this.#stopped) break;
+          this.#start(host, index++);
+          if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => this.#room = resolve);
+          if (this.#stopped) break;
+        }
+      } else {
+        // A plain iterable is walked without a promise per element: awaits only when the window is full.
+        for (const host of hosts) {
+          if (this.#stopped) break;
+          this.#start(host, index++);
+          if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => this.#room = resolve);
+          if (this.#stopped) break;
+        }
       }
       if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#drained = resolve);
     } catch (error) {

@@ -53,6 +53,7 @@ export interface RunOutcome {
 /** The state of one target between its first send and its result. */
 export class TargetRun implements ProbeOwner, Flow {
   due = Infinity;
+  firstProbe: Probe | null = null;
   readonly destination: SocketAddress;
   readonly control: Uint8Array | null;
   readonly timeout: number;
