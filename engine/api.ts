@@ -27,10 +27,11 @@ export async function pingWith(engine: Engine, host: string, options: PingOption
   const destination = await resolveTarget(host, o.family);
   o.signal?.throwIfAborted();
   const call = new Call(engine, o, PING_DEFAULTS.rate, PING_DEFAULTS.window);
-  const run = call.open(host, 0, destination);
-  const stop = () => run.stop();
+  let run: TargetRun | undefined;
+  const stop = () => run?.stop();
   o.signal?.addEventListener("abort", stop, { once: true });
   try {
+    run = call.open(host, 0, destination);
     const { result, errors } = await run.start();
     return verdict(host, result, errors, o.throwOnTimeout ?? false);
   } finally {
@@ -136,11 +137,21 @@ class Sweep {
     signal?.addEventListener("abort", abort, { once: true });
     try {
       let index = 0;
-      for await (const host of hosts) {
-        if (this.#stopped) break;
-        this.#start(host, index++);
-        if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => this.#room = resolve);
-        if (this.#stopped) break;
+      if (Symbol.asyncIterator in hosts) {
+        for await (const host of hosts) {
+          if (this.#stopped) break;
+          this.#start(host, index++);
+          if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => this.#room = resolve);
+          if (this.#stopped) break;
+        }
+      } else {
+        // A plain iterable is walked without a promise per element: awaits only when the window is full.
+        for (const host of hosts) {
+          if (this.#stopped) break;
+          this.#start(host, index++);
+          if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => this.#room = resolve);
+          if (this.#stopped) break;
+        }
       }
       if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#drained = resolve);
     } catch (error) {

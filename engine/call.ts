@@ -5,10 +5,10 @@
  * @module
  */
 import { encodeSendControl } from "../ffi/cmsg.ts";
-import { type Engine, SocketPermissionError } from "./engine.ts";
+import { type Engine, SocketPermissionError, type SocketPool } from "./engine.ts";
 import type { Checked, CommonOptions } from "./options.ts";
 import { PING_LIMITS } from "./options.ts";
-import { TargetRun } from "./run.ts";
+import { type RunSettings, TargetRun } from "./run.ts";
 import { PaceGroup } from "./scheduler.ts";
 import { describeTarget, type SocketAddress, sourceAddress } from "./target.ts";
 
@@ -21,6 +21,9 @@ function packetBytes(size: number): number {
 export class Call {
   readonly group: PaceGroup;
   readonly #controls = new Map<4 | 6, Uint8Array | null>();
+  readonly #pools = new Map<4 | 6, SocketPool>();
+  /** One settings object for every run of the call. */
+  #settings: RunSettings | undefined;
 
   /**
    * @param engine The engine to send through.
@@ -50,30 +53,22 @@ export class Call {
       );
     }
     const control = this.#control(family);
-    let pool;
-    try {
-      pool = this.engine.acquirePool(family, o.socket, { device: o.interface, broadcast: o.broadcast });
-    } catch (error) {
-      if (error instanceof SocketPermissionError) {
-        throw new Deno.errors.PermissionDenied(error.message, { cause: error.cause });
-      }
-      throw error;
-    }
-    pool.reserve(this.group.window, packetBytes(o.size));
-    return new TargetRun(this.engine, this.group, pool, {
-      host,
-      address: describeTarget(destination),
-      index,
-      destination,
-      control,
-    }, {
+    const pool = this.#pool(family);
+    this.#settings ??= {
       count: o.count,
       timeout: o.timeout,
       interval: o.interval,
       size: o.size,
       kernelTimestamps: o.kernelTimestamps,
       onProbe: o.onProbe,
-    });
+    };
+    return new TargetRun(this.engine, this.group, pool, {
+      host,
+      address: describeTarget(destination),
+      index,
+      destination,
+      control,
+    }, this.#settings);
   }
 
   /** The per-packet control bytes (TTL, TOS, source) for `family`, built once per call. */
@@ -90,8 +85,28 @@ export class Call {
     return control;
   }
 
-  /** Ends the call's sending. */
+  /** The call's socket pool for `family`, acquired on first use and held until {@linkcode Call.close}. */
+  #pool(family: 4 | 6): SocketPool {
+    let pool = this.#pools.get(family);
+    if (pool !== undefined) return pool;
+    const o = this.options;
+    try {
+      pool = this.engine.acquirePool(family, o.socket, { device: o.interface, broadcast: o.broadcast });
+    } catch (error) {
+      if (error instanceof SocketPermissionError) {
+        throw new Deno.errors.PermissionDenied(error.message, { cause: error.cause });
+      }
+      throw error;
+    }
+    pool.reserve(this.group.window, packetBytes(o.size));
+    this.#pools.set(family, pool);
+    return pool;
+  }
+
+  /** Ends the call: its queued sends are dropped and its sockets released. Runs must have ended. Idempotent. */
   close(): void {
     this.engine.closeGroup(this.group);
+    for (const pool of this.#pools.values()) this.engine.releasePool(pool);
+    this.#pools.clear();
   }
 }

@@ -20,13 +20,17 @@ import {
   sameAddress,
 } from "../icmp/mod.ts";
 import type { ErrorDetails } from "./events.ts";
+import { payloadMatches, payloadMatchesAt, prefixMatches } from "./payload.ts";
+import { finishChecksum, sumWords } from "../icmp/checksum.ts";
 
 /** What the matcher needs to know of an outstanding probe. */
 export interface MatchableProbe {
   /** The probed address bytes (4 or 16). */
   readonly destination: Uint8Array;
-  /** The echo payload that was sent. */
-  readonly payload: Uint8Array;
+  /** The random token the payload starts with (see payload.ts). */
+  readonly token: Uint8Array;
+  /** Payload bytes sent. */
+  readonly size: number;
 }
 
 /** Finds the outstanding probe with an echo identifier and sequence, if any. */
@@ -57,6 +61,8 @@ export function matchPacket<P extends MatchableProbe>(
   packet: ReceivedPacket,
   lookup: ProbeLookup<P>,
 ): PacketMatch<P> | null {
+  const fast = matchReply(packet, lookup);
+  if (fast !== undefined) return fast;
   const { family, kind } = packet;
   let message: IcmpMessage;
   let from = packet.from;
@@ -84,7 +90,7 @@ export function matchPacket<P extends MatchableProbe>(
   if (message.kind === "echo-reply" && message.type === replyType) {
     const probe = lookup(message.id, message.seq);
     if (probe === undefined || !sameAddress(from, probe.destination)) return null;
-    if (message.checksumValid === false || !samePayload(message.payload, probe.payload)) {
+    if (message.checksumValid === false || !payloadMatches(message.payload, probe.token, probe.size)) {
       return { type: "corrupted", probe };
     }
     return { type: "reply", probe, ttl: ttl < 0 ? null : ttl, bytes };
@@ -96,8 +102,50 @@ export function matchPacket<P extends MatchableProbe>(
   if (quoted.type !== requestType) return null;
   const probe = lookup(quoted.id, quoted.seq);
   if (probe === undefined || !sameAddress(quoted.destination, probe.destination)) return null;
-  if (!quotedPayloadMatches(quotedEchoPayload(family, icmp), probe.payload)) return null;
+  if (!prefixMatches(quotedEchoPayload(family, icmp), probe.token, probe.size)) return null;
   return { type: "error", probe, error: icmpError(family, message.type, message.code, formatAddress(from)) };
+}
+
+const IPV4_SOURCE = 12;
+
+/**
+ * The hot path, without allocating views or decoded objects: a well-formed echo reply, judged in place. Returns
+ * `undefined` for anything else (errors, odd headers), which the general decoder then handles.
+ */
+function matchReply<P extends MatchableProbe>(
+  packet: ReceivedPacket,
+  lookup: ProbeLookup<P>,
+): PacketMatch<P> | null | undefined {
+  const { family, data } = packet;
+  let start = 0;
+  let end = data.length;
+  let ttl = packet.ttl;
+  const raw4 = family === 4 && packet.kind === "raw";
+  if (raw4) {
+    if (end < 20 || data[0] >> 4 !== 4 || data[9] !== 1) return undefined;
+    start = (data[0] & 0x0f) * 4;
+    if (start < 20 || start > end) return undefined;
+    const total = (data[2] << 8) | data[3];
+    if (total >= start && total <= end) end = total;
+    if (ttl < 0) ttl = data[8];
+  }
+  if (end - start < 8) return undefined;
+  if (data[start] !== (family === 4 ? ICMP4.ECHO_REPLY : ICMP6.ECHO_REPLY)) return undefined;
+  const probe = lookup((data[start + 4] << 8) | data[start + 5], (data[start + 6] << 8) | data[start + 7]);
+  if (probe === undefined) return null;
+  const destination = probe.destination;
+  if (raw4) {
+    if (destination.length !== 4) return null;
+    for (let i = 0; i < 4; i++) if (data[IPV4_SOURCE + i] !== destination[i]) return null;
+  } else if (!sameAddress(packet.from, destination)) {
+    return null;
+  }
+  // ICMPv6 checksums are the kernel's to check (it drops bad ones before any socket sees them).
+  const checksumValid = family === 6 || finishChecksum(sumWords(data, start, end, 0)) === 0;
+  if (!checksumValid || !payloadMatchesAt(data, start + 8, end, probe.token, probe.size)) {
+    return { type: "corrupted", probe };
+  }
+  return { type: "reply", probe, ttl: ttl < 0 ? null : ttl, bytes: end - start };
 }
 
 /** An error-queue entry (IP_RECVERR / IPV6_RECVERR) as the socket handed it over. */
@@ -135,7 +183,7 @@ export function matchQueuedError<P extends MatchableProbe>(
   if (message.kind !== "echo-request") return null;
   const probe = lookup(message.id, message.seq);
   if (probe === undefined || !sameAddress(entry.destination, probe.destination)) return null;
-  if (!quotedPayloadMatches(message.payload, probe.payload)) return null;
+  if (!prefixMatches(message.payload, probe.token, probe.size)) return null;
   if (entry.origin === SO_EE_ORIGIN_ICMP || entry.origin === SO_EE_ORIGIN_ICMP6) {
     return { type: "error", probe, error: icmpError(entry.family, entry.type, entry.code, entry.offender) };
   }
@@ -161,23 +209,6 @@ export function quotedEchoPayload(family: 4 | 6, error: Uint8Array): Uint8Array 
     return error.subarray(0, 0);
   }
   return error.subarray(Math.min(error.length, ERROR_HEADER + IPV6_HEADER + ECHO_HEADER));
-}
-
-/** Whatever part of the payload a quote carries must be the probe's (a short quote carries none, and passes). */
-function quotedPayloadMatches(quoted: Uint8Array, sent: Uint8Array): boolean {
-  const length = Math.min(quoted.length, sent.length);
-  for (let i = 0; i < length; i++) {
-    if (quoted[i] !== sent[i]) return false;
-  }
-  return true;
-}
-
-function samePayload(received: Uint8Array, sent: Uint8Array): boolean {
-  if (received.length !== sent.length) return false;
-  for (let i = 0; i < sent.length; i++) {
-    if (received[i] !== sent[i]) return false;
-  }
-  return true;
 }
 
 /** The details of an ICMP error of `type` and `code` reported by `from`. */

@@ -9,10 +9,8 @@ import type { SocketAddress } from "../ffi/sockaddr.ts";
 import { PingResult } from "../ping_result.ts";
 import type { Engine, Probe, ProbeOwner, SocketPool } from "./engine.ts";
 import type { ErrorDetails, ProbeEvent, ReplyDetails } from "./events.ts";
+import { nextToken } from "./payload.ts";
 import type { FireOutcome, Flow, PaceGroup } from "./scheduler.ts";
-
-/** Leading payload bytes that are random per probe, so no other packet can pass for a reply. */
-export const TOKEN_BYTES = 16;
 
 /** How one target is probed. */
 export interface RunSettings {
@@ -52,18 +50,10 @@ export interface RunOutcome {
   errors: ErrorDetails[];
 }
 
-/** A probe's payload: a random token, then a counting pattern that makes damage anywhere visible. */
-export function makePayload(size: number): Uint8Array {
-  const payload = new Uint8Array(size);
-  const token = Math.min(TOKEN_BYTES, size);
-  crypto.getRandomValues(payload.subarray(0, token));
-  for (let i = token; i < size; i++) payload[i] = i & 0xff;
-  return payload;
-}
-
 /** The state of one target between its first send and its result. */
 export class TargetRun implements ProbeOwner, Flow {
   due = Infinity;
+  firstProbe: Probe | null = null;
   readonly destination: SocketAddress;
   readonly control: Uint8Array | null;
   readonly timeout: number;
@@ -94,8 +84,7 @@ export class TargetRun implements ProbeOwner, Flow {
   }
 
   /**
-   * Starts sending; settles when every probe has an outcome, on {@linkcode TargetRun.stop}, or on failure. The run
-   * owns its use of `pool` from here on and releases it when it ends.
+   * Starts sending; settles when every probe has an outcome, on {@linkcode TargetRun.stop}, or on failure.
    */
   start(): Promise<RunOutcome> {
     const promise = new Promise<RunOutcome>((resolve, reject) => {
@@ -118,10 +107,14 @@ export class TargetRun implements ProbeOwner, Flow {
       this.due = Infinity;
       return "spent";
     }
-    const outcome = this.engine.transmit(this, this.#sent + 1, makePayload(this.settings.size));
-    if (outcome === "backoff") return outcome;
+    // Counted before the send: a refused send settles (and may end) the run inside transmit().
     if (this.#sent === 0) this.#start = now;
     this.#sent++;
+    const outcome = this.engine.transmit(this, this.#sent, nextToken(this.settings.size), this.settings.size);
+    if (outcome === "backoff") {
+      this.#sent--;
+      return outcome;
+    }
     // A fixed schedule: probe n is due at start + (n − 1) × interval, however late the previous send went out.
     this.due = this.#sent >= this.settings.count || this.#done
       ? Infinity
@@ -132,13 +125,13 @@ export class TargetRun implements ProbeOwner, Flow {
   onReply(probe: Probe, reply: ReplyDetails): void {
     this.#rtts[probe.seq - 1] = reply.rtt;
     this.#ttl ??= reply.ttl;
-    this.#emit({ type: "reply", ...this.#base(probe), ...reply, from: this.target.address });
+    if (this.#listening) this.#emit({ type: "reply", ...this.#base(probe), ...reply, from: this.target.address });
     this.#settle();
   }
 
   onDuplicate(probe: Probe, reply: ReplyDetails): void {
     this.#duplicates++;
-    this.#emit({ type: "duplicate", ...this.#base(probe), ...reply, from: this.target.address });
+    if (this.#listening) this.#emit({ type: "duplicate", ...this.#base(probe), ...reply, from: this.target.address });
   }
 
   onCorrupted(): void {
@@ -147,17 +140,22 @@ export class TargetRun implements ProbeOwner, Flow {
 
   onError(probe: Probe, error: ErrorDetails): void {
     this.#errors.push(error);
-    this.#emit({ type: "error", ...this.#base(probe), ...error });
+    if (this.#listening) this.#emit({ type: "error", ...this.#base(probe), ...error });
     this.#settle();
   }
 
   onTimeout(probe: Probe): void {
-    this.#emit({ type: "timeout", ...this.#base(probe) });
+    if (this.#listening) this.#emit({ type: "timeout", ...this.#base(probe) });
     this.#settle();
   }
 
   onFailure(error: unknown): void {
     this.#fail(error);
+  }
+
+  /** Whether anyone receives events (building them costs allocations a big sweep can do without). */
+  get #listening(): boolean {
+    return !this.#done && this.settings.onProbe !== undefined;
   }
 
   #base(probe: Probe) {
@@ -188,14 +186,14 @@ export class TargetRun implements ProbeOwner, Flow {
 
   #settle(): void {
     this.#settled++;
-    if (this.#settled >= this.settings.count) queueMicrotask(() => this.#finish());
+    // Every probe has its outcome: end now (the engine is done with the probe that settled last).
+    if (this.#settled >= this.settings.count) this.#finish();
   }
 
   #cleanup(): void {
     this.#done = true;
     this.due = Infinity;
     this.engine.detach(this);
-    this.engine.releasePool(this.pool);
   }
 
   #fail(error: unknown): void {
