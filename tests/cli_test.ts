@@ -370,6 +370,25 @@ Deno.test({
 });
 
 Deno.test({
+  name: "miniping --flood on loopback: a dot per request, a backspace per reply; -w alone bounds it",
+  ignore: noLoopback,
+  fn: async () => {
+    const run = await miniping(["--flood", "-c", "300", "127.0.0.1"]);
+    equal(run.code, 0, run.stderr);
+    const [header, marks] = run.stdout.split("\n");
+    equal(header, "PING 127.0.0.1 (127.0.0.1): 56 data bytes");
+    equal(marks.split("").filter((c) => c === ".").length, 300);
+    equal(marks.split("").filter((c) => c === "\b").length, 300);
+    match(run.stdout, /^300 packets transmitted, 300 received, 0% packet loss/m);
+    const timed = await miniping(["--flood", "-q", "-w", "0.5", "127.0.0.1"]);
+    equal(timed.code, 0, timed.stderr);
+    const { sent, received } = statistics(timed.stdout);
+    // Only the probe in flight when the deadline strikes may go unanswered.
+    ok(sent > 10 && received >= sent - 1, `sent ${sent}, received ${received}`);
+  },
+});
+
+Deno.test({
   name: "miniping -w without -c keeps sending until the deadline",
   ignore: noLoopback,
   fn: async () => {
