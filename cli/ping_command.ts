@@ -149,6 +149,7 @@ class ProbeView {
   readonly #settledSeqs = new Set<number>();
   #outstandingTimer: ReturnType<typeof setInterval> | undefined;
   #nextDue = 2;
+  #pendingDots = 0;
 
   constructor(readonly command: PingCommand, readonly out: Sink, readonly address: string) {
     if (command.outstanding && command.output === "human" && !command.quiet && command.options.interval > 0) {
@@ -156,11 +157,13 @@ class ProbeView {
     }
   }
 
-  /** Prints the header once, in human mode. */
+  /** Prints the header once, in human mode, then the flood dots that waited for it. */
   header(): void {
     if (this.#headerShown || this.command.output !== "human") return;
     this.#headerShown = true;
     this.#write(headerLine(this.command.host, this.address, this.command.options.size));
+    if (this.#pendingDots > 0) this.#rawWrite(".".repeat(this.#pendingDots));
+    this.#pendingDots = 0;
   }
 
   probe(event: ProbeEvent): void {
@@ -192,11 +195,14 @@ class ProbeView {
     this.#write(eventLine(event, options));
   }
 
-  /** `--flood`: a dot per request, in human mode. */
+  /**
+   * `--flood`: a dot per request, in human mode. Until the header is out (the first event, or the grace), dots wait,
+   * so that a refusal before the first send is the only line printed.
+   */
   floodSent(): void {
     if (this.command.output !== "human" || this.command.quiet) return;
-    this.header();
-    this.#rawWrite(".");
+    if (this.#headerShown) this.#rawWrite(".");
+    else this.#pendingDots++;
   }
 
   /** -O: at each send, a note for the previous probe when it has no outcome yet. */

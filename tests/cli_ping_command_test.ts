@@ -199,6 +199,23 @@ Deno.test("runPing() --flood: a dot per request, a backspace per reply, the next
   );
 });
 
+Deno.test("runPing() --flood refused before its first send prints the error alone, no header and no dot", async () => {
+  const out = new Recorder();
+  const deps: RunDependencies = {
+    ...fake(() => Promise.reject(new Error("--flood must not call ping()"))),
+    openPinger: () => ({
+      ping: () => Promise.reject(new Deno.errors.PermissionDenied("no socket")),
+      close: () => Promise.resolve(),
+    }),
+  };
+  const code = await runPing(command(["--flood", "-c", "5"]), out, deps);
+  equal(code, 2);
+  deepEqual(out.lines, []);
+  equal(out.raws, "");
+  equal(out.errors.length, 1);
+  match(out.errors[0], /^Cannot open an ICMP socket: /);
+});
+
 Deno.test("runPing() stops the run when stdout's reader has gone in human mode too", async () => {
   const out = new Recorder();
   let aborted = false;
