@@ -50,6 +50,9 @@ export interface RunOutcome {
   errors: ErrorDetails[];
 }
 
+/** How a run reports its end: an outcome, or (outcome undefined) the error that failed it. */
+export type RunEnd = (error: unknown, outcome: RunOutcome | undefined) => void;
+
 /** The state of one target between its first send and its result. */
 export class TargetRun implements ProbeOwner, Flow {
   due = Infinity;
@@ -67,8 +70,7 @@ export class TargetRun implements ProbeOwner, Flow {
   #corrupted = 0;
   #start = 0;
   #done = false;
-  #resolve!: (outcome: RunOutcome) => void;
-  #reject!: (error: unknown) => void;
+  #end: RunEnd = () => {};
 
   constructor(
     readonly engine: Engine,
@@ -87,13 +89,16 @@ export class TargetRun implements ProbeOwner, Flow {
    * Starts sending; settles when every probe has an outcome, on {@linkcode TargetRun.stop}, or on failure.
    */
   start(): Promise<RunOutcome> {
-    const promise = new Promise<RunOutcome>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
+    return new Promise<RunOutcome>((resolve, reject) => {
+      this.startWith((error, outcome) => outcome === undefined ? reject(error) : resolve(outcome));
     });
+  }
+
+  /** Like {@linkcode TargetRun.start}, with a callback instead of a promise (a sweep starts many). */
+  startWith(end: RunEnd): void {
+    this.#end = end;
     this.due = monotonicMs();
     this.engine.attach(this, this);
-    return promise;
   }
 
   /** Ends the run now with what it gathered. Idempotent. */
@@ -199,13 +204,13 @@ export class TargetRun implements ProbeOwner, Flow {
   #fail(error: unknown): void {
     if (this.#done) return;
     this.#cleanup();
-    this.#reject(error);
+    this.#end(error, undefined);
   }
 
   #finish(): void {
     if (this.#done) return;
     this.#cleanup();
-    this.#resolve({ result: this.result(), errors: this.#errors });
+    this.#end(undefined, { result: this.result(), errors: this.#errors });
   }
 
   /** What was gathered so far. */
