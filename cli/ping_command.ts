@@ -129,7 +129,6 @@ async function settle(
     // Aborted before the first send: ping() rejects with the abort reason.
     const stoppedEarly = signal.aborted && error === signal.reason;
     const failure = classifyFailure(error, {
-      socket: command.options.socket ?? "auto",
       broadcast: command.options.broadcast ?? false,
       interface: command.options.interface,
     });

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { permissionHelp, privilegeFacts } from "./permission_help.ts";
 import { monotonicMs, realtimeToMs } from "../ffi/clock.ts";
 import { Errno, POLLERR, POLLIN, SO_EE_ORIGIN_TIMESTAMPING } from "../ffi/constants.ts";
 import { isBroadcast } from "../ffi/broadcast.ts";
@@ -258,12 +259,6 @@ export class SocketPermissionError extends Error {
 const PERMISSION_ERRORS = new Set<number>([Errno.EPERM, Errno.EACCES]);
 const UNSUPPORTED_ERRORS = new Set<number>([Errno.EPROTONOSUPPORT, Errno.EAFNOSUPPORT, Errno.EINVAL]);
 
-function permissionHelp(family: 4 | 6): string {
-  return `Cannot open an ICMPv${family === 4 ? "4" : "6"} socket: permission denied. Either allow raw sockets for ` +
-    `Deno (sudo setcap cap_net_raw+ep "$(readlink -f "$(which deno)")") or allow unprivileged ICMP sockets for ` +
-    `your group (sudo sysctl -w net.ipv4.ping_group_range="0 2147483647")`;
-}
-
 /** Counters of an engine. */
 export interface EngineStats {
   /** Probes outstanding (sent, not yet answered, failed or timed out). */
@@ -333,7 +328,7 @@ export class Engine {
       return pool;
     }
     if (refusals.some((error) => PERMISSION_ERRORS.has(error.errno))) {
-      throw new SocketPermissionError(permissionHelp(family), { cause: refusals.at(-1) });
+      throw new SocketPermissionError(permissionHelp(privilegeFacts(kind)), { cause: refusals.at(-1) });
     }
     throw refusals.at(-1) ?? new Error(`Cannot open an ICMPv${family} socket`);
   }
