@@ -29,6 +29,7 @@ import {
 } from "../../ffi/constants.ts";
 import { fromSockaddr } from "../../ffi/sockaddr.ts";
 import { matchPacket, matchQueuedError, type PacketMatch, quotedEchoPayload } from "../../engine/matcher.ts";
+import { TOKEN_BYTES } from "../../engine/payload.ts";
 
 /** One decoder under fuzz: an input generator and a check that throws on a defect. */
 export interface FuzzTarget {
@@ -328,7 +329,8 @@ const PROBE_ADDRESS = {
 
 interface Probe {
   destination: Uint8Array;
-  payload: Uint8Array;
+  token: Uint8Array;
+  size: number;
 }
 
 /**
@@ -345,7 +347,7 @@ export function matcherCase(input: Uint8Array) {
   const lookup = (id: number, seq: number): Probe => {
     word(id, "looked-up id");
     word(seq, "looked-up seq");
-    return { destination: PROBE_ADDRESS[family], payload };
+    return { destination: PROBE_ADDRESS[family], token: payload.subarray(0, TOKEN_BYTES), size: payload.length };
   };
   return { family, kind, data, from: PROBE_ADDRESS[family], lookup };
 }
