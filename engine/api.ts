@@ -14,7 +14,7 @@ import type { ErrorDetails } from "./events.ts";
 import { PingFailure } from "./failure.ts";
 import { checkHost, checkNumber, checkOptions, PING_DEFAULTS } from "./options.ts";
 import type { TargetRun } from "./run.ts";
-import { Resolver, resolveTarget } from "./target.ts";
+import { parseLiteral, Resolver, resolveTarget, type SocketAddress } from "./target.ts";
 
 /** `ping()` on `engine`. */
 export async function pingWith(engine: Engine, host: string, options: PingOptions): Promise<PingResult> {
@@ -137,11 +137,21 @@ class Sweep {
     signal?.addEventListener("abort", abort, { once: true });
     try {
       let index = 0;
-      for await (const host of hosts) {
-        if (this.#stopped) break;
-        this.#start(host, index++);
-        if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => this.#room = resolve);
-        if (this.#stopped) break;
+      if (Symbol.asyncIterator in hosts) {
+        for await (const host of hosts) {
+          if (this.#stopped) break;
+          this.#start(host, index++);
+          if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => this.#room = resolve);
+          if (this.#stopped) break;
+        }
+      } else {
+        // A plain iterable is walked without a promise per element: awaits only when the window is full.
+        for (const host of hosts) {
+          if (this.#stopped) break;
+          this.#start(host, index++);
+          if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => this.#room = resolve);
+          if (this.#stopped) break;
+        }
       }
       if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#drained = resolve);
     } catch (error) {
@@ -169,48 +179,71 @@ class Sweep {
     this.#stop();
   }
 
+  /** Starts one target. Literals go straight to their run; names wait for the resolver. No promise per target. */
   #start(host: string, index: number): void {
     this.#inFlight++;
-    this.#target(host, index).then((entry) => {
-      if (entry !== null) {
-        if (this.options.collect !== false) this.#entries[index] = entry;
-        if (!this.#failed) call(this.options.onResult, entry, (error) => this.#fail(error));
-      }
-      this.#inFlight--;
-      const room = this.#room;
-      this.#room = undefined;
-      room?.();
-      if (this.#inFlight === 0) this.#drained?.();
-    });
-  }
-
-  /** One target to its entry; never rejects (a fatal error fails the sweep and gives null). */
-  async #target(host: string, index: number): Promise<PingManyEntry | null> {
-    let run: TargetRun | undefined;
     try {
       if (typeof host !== "string") throw new TypeError(`Cannot ping: host must be a string, got ${typeof host}`);
       checkHost(host);
-      const destination = await this.#resolver.resolve(host, this.options.family);
+    } catch (error) {
+      return this.#reject(host, index, error);
+    }
+    const literal = parseLiteral(host);
+    const family = this.options.family;
+    // The unspecified address (0.0.0.0, ::) means this host: the resolver maps it; other literals need no lookup.
+    if (
+      literal !== null && (family === undefined || literal.family === family) && literal.address.some((b) => b !== 0)
+    ) {
+      return this.#launch(host, index, literal);
+    }
+    this.#resolver.resolve(host, family).then(
+      (destination) => this.#launch(host, index, destination),
+      (error) => this.#reject(host, index, error),
+    );
+  }
+
+  #launch(host: string, index: number, destination: SocketAddress): void {
+    let run: TargetRun;
+    try {
       if (this.#stopped) {
         throw this.options.signal?.reason ?? new Error("Cannot ping: the sweep stopped before this target");
       }
       run = this.#call.open(host, index, destination);
     } catch (error) {
-      if (isFatal(error)) {
-        this.#fail(error);
-        return null;
-      }
-      return new PingFailure(String(host), index, error instanceof Error ? error : new Error(String(error)));
+      return this.#reject(host, index, error);
     }
     this.#runs.add(run);
-    try {
-      return (await run.start()).result;
-    } catch (error) {
-      // A callback threw or the engine failed: the whole call ends with it.
-      this.#fail(error);
-      return null;
-    } finally {
+    run.startWith((error, outcome) => {
       this.#runs.delete(run);
+      if (outcome === undefined) {
+        // A callback threw or the engine failed: the whole call ends with it.
+        this.#fail(error);
+        this.#finished(index, null);
+      } else {
+        this.#finished(index, outcome.result);
+      }
+    });
+  }
+
+  /** A target that could not be probed: its failure entry, unless the error is the whole call's. */
+  #reject(host: unknown, index: number, error: unknown): void {
+    if (isFatal(error)) {
+      this.#fail(error);
+      return this.#finished(index, null);
     }
+    const entry = new PingFailure(String(host), index, error instanceof Error ? error : new Error(String(error)));
+    this.#finished(index, entry);
+  }
+
+  #finished(index: number, entry: PingManyEntry | null): void {
+    if (entry !== null) {
+      if (this.options.collect !== false) this.#entries[index] = entry;
+      if (!this.#failed) call(this.options.onResult, entry, (error) => this.#fail(error));
+    }
+    this.#inFlight--;
+    const room = this.#room;
+    this.#room = undefined;
+    room?.();
+    if (this.#inFlight === 0) this.#drained?.();
   }
 }

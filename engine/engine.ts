@@ -47,6 +47,8 @@ export interface ProbeOwner {
   onTimeout(probe: Probe): void;
   /** Something failed inside the engine: settle the run with this error. */
   onFailure(error: unknown): void;
+  /** The engine's list of the owner's outstanding probes (start `null`; only the engine writes it). */
+  firstProbe: Probe | null;
 }
 
 const enum State {
@@ -61,6 +63,10 @@ export class Probe implements MatchableProbe {
   state: State = State.Pending;
   /** @internal Whether its window slot and receive-buffer share were given back. */
   released = false;
+  /** @internal The owner's outstanding probes form a list through these. */
+  previousOfOwner: Probe | null = null;
+  /** @internal */
+  nextOfOwner: Probe | null = null;
 
   /** @internal */
   constructor(
@@ -110,6 +116,7 @@ const NO_OWNER: ProbeOwner = {
   onError: ignore,
   onTimeout: ignore,
   onFailure: ignore,
+  firstProbe: null,
 };
 
 /** Messages read per socket per wake-up before the loop moves on (sends, deadlines, other sockets). */
@@ -277,7 +284,6 @@ export class Engine {
   readonly #heap = new DeadlineHeap<Probe>();
   readonly #scheduler = new Scheduler();
   readonly #owners = new Set<ProbeOwner>();
-  readonly #ownerProbes = new Map<ProbeOwner, Set<Probe>>();
   #poller: Poller | undefined;
   #loop: Promise<void> | undefined;
   #watchDirty = false;
@@ -377,11 +383,11 @@ export class Engine {
   /** Stops everything of `owner`: its outstanding probes are forgotten (no more outcomes). Idempotent. */
   detach(owner: ProbeOwner): void {
     if (!this.#owners.delete(owner)) return;
-    const probes = this.#ownerProbes.get(owner);
-    this.#ownerProbes.delete(owner);
-    for (const probe of probes ?? []) {
+    for (let probe = owner.firstProbe, next; probe !== null; probe = next) {
+      next = probe.nextOfOwner;
       this.#finish(probe);
     }
+    owner.firstProbe = null;
     this.#wake();
   }
 
@@ -455,9 +461,10 @@ export class Engine {
     channel.probes.set(key, probe);
     channel.pendingCost += cost;
     this.#outstanding++;
-    let probes = this.#ownerProbes.get(owner);
-    if (probes === undefined) this.#ownerProbes.set(owner, probes = new Set());
-    probes.add(probe);
+    // Linked into the owner's list of outstanding probes: no set per run.
+    probe.nextOfOwner = owner.firstProbe;
+    if (owner.firstProbe !== null) owner.firstProbe.previousOfOwner = probe;
+    owner.firstProbe = probe;
     this.#heap.push(probe);
     return "sent";
   }
@@ -625,7 +632,11 @@ export class Engine {
     probe.state = State.Done;
     const channel = probe.channel;
     if (channel.probes.get(probe.key) === probe) channel.probes.delete(probe.key);
-    this.#ownerProbes.get(probe.owner)?.delete(probe);
+    const owner = probe.owner;
+    if (probe.previousOfOwner !== null) probe.previousOfOwner.nextOfOwner = probe.nextOfOwner;
+    else if (owner.firstProbe === probe) owner.firstProbe = probe.nextOfOwner;
+    if (probe.nextOfOwner !== null) probe.nextOfOwner.previousOfOwner = probe.previousOfOwner;
+    probe.previousOfOwner = probe.nextOfOwner = null;
     // The deadline heap keeps the probe until its deadline: let the run and the payload go now.
     probe.owner = NO_OWNER;
     probe.token = EMPTY;

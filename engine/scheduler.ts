@@ -66,11 +66,27 @@ class OrderedHeap<T> {
     items[i] = entry;
   }
 
+  /** Gives the top entry a new key (as if popped and pushed again, last among equals) without allocating. */
+  rekeyTop(key: number): void {
+    const items = this.#items;
+    const top = items[0];
+    top.key = key;
+    top.order = this.#order++;
+    this.#siftDown(top);
+  }
+
   pop(): Entry<T> | undefined {
     const items = this.#items;
     const top = items[0];
     const last = items.pop();
     if (items.length === 0 || last === undefined) return top;
+    this.#siftDown(last);
+    return top;
+  }
+
+  /** Places `last` from the root down to where it belongs. */
+  #siftDown(last: Entry<T>): void {
+    const items = this.#items;
     let i = 0;
     const n = items.length;
     for (;;) {
@@ -83,7 +99,6 @@ class OrderedHeap<T> {
       i = child;
     }
     items[i] = last;
-    return top;
   }
 
   clear(): void {
@@ -227,9 +242,13 @@ export class Scheduler {
       group.paced(now);
       if (flow.due !== Infinity) group.flows.push(flow.due, flow);
       // Re-position the group: its key changed with its head, pace and window.
-      this.#groups.pop();
-      group.queued = false;
-      this.#requeue(group);
+      const next = group.ready;
+      if (next === Infinity) {
+        this.#groups.pop();
+        group.queued = false;
+      } else {
+        this.#groups.rekeyTop(next);
+      }
     }
   }
 }
