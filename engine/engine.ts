@@ -68,6 +68,8 @@ export class Probe implements MatchableProbe {
   previousOfOwner: Probe | null = null;
   /** @internal */
   nextOfOwner: Probe | null = null;
+  /** @internal Position in the engine's deadline heap. */
+  heapIndex = -1;
 
   /** @internal */
   constructor(
@@ -632,7 +634,9 @@ export class Engine {
     else if (owner.firstProbe === probe) owner.firstProbe = probe.nextOfOwner;
     if (probe.nextOfOwner !== null) probe.nextOfOwner.previousOfOwner = probe.previousOfOwner;
     probe.previousOfOwner = probe.nextOfOwner = null;
-    // The deadline heap keeps the probe until its deadline: let the run and the payload go now.
+    // Out of the table and the deadline heap: nothing keeps it (a sweep's probes would otherwise all live a timeout
+    // long and be promoted to V8's old space). The owner and payload are dropped too, for whoever still holds it.
+    this.#heap.remove(probe);
     probe.owner = NO_OWNER;
     probe.token = EMPTY;
   }
