@@ -36,7 +36,6 @@ import {
   IPPROTO_ICMPV6,
   IPPROTO_IP,
   IPPROTO_IPV6,
-  IPPROTO_UDP,
   IPV6_RECVERR,
   MSG_DONTWAIT,
   MSG_ERRQUEUE,
@@ -64,7 +63,14 @@ import {
   writePointer,
   writeU64,
 } from "../ffi/structs.ts";
-import { enableTimestamping, KernelStamps, readScmTimestamping, readTxStamp, TxStamp } from "../ffi/timestamping.ts";
+import {
+  enableTimestamping,
+  KernelStamps,
+  readScmTimestamping,
+  readTxStamp,
+  receiveStampingLive,
+  TxStamp,
+} from "../ffi/timestamping.ts";
 import { toSocketAddress } from "../ffi/sockaddr.ts";
 import { parseAddress, writeEchoRequest } from "../icmp/mod.ts";
 
@@ -513,29 +519,6 @@ async function congestedExperiment(family: 4 | 6, kind: Kind, targets: Targets) 
   };
 }
 
-/** Is the loopback receive path stamping yet? (The kernel turns RX stamping on lazily, system-wide.) */
-function rxStampingLive(family: 4 | 6): boolean {
-  const socket = new ProbeSocket(family, "datagram", IPPROTO_UDP);
-  try {
-    enableTimestamping(socket.fd);
-    const address = sockaddrOf(family === 4 ? "127.0.0.1" : "::1");
-    if (libc().bind(socket.fd, address, address.length) !== 0) return false;
-    const name = new Uint8Array(128);
-    const nameLength = new Uint8Array(4);
-    new DataView(nameLength.buffer).setUint32(0, 128, true);
-    libc().getsockname(socket.fd, name, nameLength);
-    const own = name.subarray(0, new DataView(nameLength.buffer).getUint32(0, true));
-    socket.send(1, own);
-    const stamps = new KernelStamps();
-    for (let i = 0; i < 1000; i++) {
-      if (socket.receive(false) >= 0) return socket.rxStamp(stamps).stamp !== null;
-    }
-    return false;
-  } finally {
-    socket.close();
-  }
-}
-
 /** Fresh-process race: first reply after enabling, with and without warming. */
 async function raceExperiment(family: 4 | 6, kind: Kind, warm: boolean, targets: Targets) {
   const started = performance.now();
@@ -543,7 +526,7 @@ async function raceExperiment(family: 4 | 6, kind: Kind, warm: boolean, targets:
   if (warm) {
     // Enabling any stamping socket turns the static key on; poll until loopback RX is stamped.
     const holder = openStamped(family, kind);
-    while (!rxStampingLive(family) && warmChecks < 200) {
+    while (receiveStampingLive() === false && warmChecks < 200) {
       warmChecks++;
       await sleep(1);
     }

@@ -1,20 +1,34 @@
 import { equal } from "node:assert/strict";
 import {
+  AF_INET,
   Errno,
   IP_RECVERR,
   IP_TTL,
   IPPROTO_IP,
   IPPROTO_IPV6,
+  IPPROTO_UDP,
   IPV6_RECVERR,
   MSG_CTRUNC,
   SCM_TIMESTAMPING,
   SCM_TIMESTAMPNS,
   SO_EE_ORIGIN_ICMP,
   SO_EE_ORIGIN_TIMESTAMPING,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
   SOL_SOCKET,
 } from "../ffi/constants.ts";
+import { libc } from "../ffi/libc.ts";
 import { cmsgLen, cmsgSpace } from "../ffi/structs.ts";
-import { KernelStamps, readScmTimestamping, readTxStamp, TIMESTAMPING_FLAGS, TxStamp } from "../ffi/timestamping.ts";
+import {
+  awaitReceiveStamping,
+  enableTimestamping,
+  KernelStamps,
+  readScmTimestamping,
+  readTxStamp,
+  receiveStampingLive,
+  TIMESTAMPING_FLAGS,
+  TxStamp,
+} from "../ffi/timestamping.ts";
 
 interface Cmsg {
   level: number;
@@ -218,3 +232,21 @@ for (const family of [4, 6] as const) {
     equal(out.hasCounter, false);
   });
 }
+
+Deno.test("enableTimestamping() is accepted on a socket, and receive stamping goes live over loopback", () => {
+  const c = libc();
+  const fd = c.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+  equal(fd >= 0, true);
+  try {
+    equal(enableTimestamping(fd), 0);
+    // This socket now holds the kernel's receive stamping on, so it must go live within the (generous) budget.
+    equal(awaitReceiveStamping(2_000), true);
+    equal(receiveStampingLive(), true);
+  } finally {
+    c.close(fd);
+  }
+});
+
+Deno.test("enableTimestamping() reports the errno of a refusal", () => {
+  equal(enableTimestamping(-1), Errno.EBADF);
+});
