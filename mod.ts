@@ -3,7 +3,7 @@
  * monitoring needs. Runs with `--allow-ffi` alone.
  *
  * @example
- * ```ts no-eval
+ * ```ts ignore
  * import { ping } from "@miniping/miniping";
  *
  * const result = await ping("127.0.0.1", { count: 3 });
@@ -13,6 +13,8 @@
  * @module
  */
 export * from "./ping.ts";
+export * from "./ping_many.ts";
+export * from "./pinger.ts";
 export * from "./resolve_host.ts";
 export * from "./ping_result.ts";
 export * from "./errors.ts";

@@ -51,6 +51,8 @@ export interface PingTally {
   address: string;
   /** The address family that was used. */
   family: 4 | 6;
+  /** Position of the target in `pingMany()`'s input; 0 (the default) for `ping()`. */
+  index?: number;
   /** Echo requests sent. */
   sent: number;
   /** RTTs in ms of the accepted replies, in sequence order. */
@@ -82,6 +84,10 @@ export interface PingTally {
  * ```
  */
 export class PingResult implements PingResultJson {
+  /** Always true: tells a result from a `PingFailure` in `pingMany()`'s entries. */
+  readonly ok = true as const;
+  /** Position of the target in `pingMany()`'s input; 0 for `ping()`. */
+  readonly index: number;
   /** The host as the caller gave it. */
   readonly host: string;
   /** The address that was probed. */
@@ -123,6 +129,7 @@ export class PingResult implements PingResultJson {
 
   /** Builds a result from the raw tally of a run. */
   constructor(tally: PingTally) {
+    this.index = tally.index ?? 0;
     this.host = tally.host;
     this.address = tally.address;
     this.family = tally.family;

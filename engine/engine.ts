@@ -1,86 +1,51 @@
 /**
- * The process-wide probe engine: one socket per (family, kind) shared by every concurrent ping, one probe table per
- * socket keyed by ICMP identifier and sequence, one `poll` loop and one timer for all deadlines.
- *
- * A reply is accepted only when it comes from the probed address, matches an outstanding probe, and carries
- * exactly the payload that was sent (which begins with a per-probe random token).
+ * The probe engine: pools of ICMP sockets per (family, kind, device, broadcast) shared by every concurrent run, one
+ * probe table per socket keyed by ICMP identifier and sequence, and one loop that waits (`poll` on a worker thread),
+ * reads, expires deadlines and sends whatever the {@linkcode Scheduler} says is due. There is no timer per probe or
+ * per send: the loop's wait ends at the next due send or deadline.
  *
  * @module
  */
 import { monotonicMs, realtimeToMs } from "../ffi/clock.ts";
-import { Errno, POLLERR, POLLIN, SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6, SO_EE_ORIGIN_LOCAL } from "../ffi/constants.ts";
+import { Errno, POLLERR, POLLIN, SO_EE_ORIGIN_TIMESTAMPING } from "../ffi/constants.ts";
+import { isBroadcast } from "../ffi/broadcast.ts";
 import { strerror, SystemCallError } from "../ffi/errno.ts";
 import { Poller } from "../ffi/poller.ts";
 import { addressSpan, fromSockaddr, type SocketAddress } from "../ffi/sockaddr.ts";
 import { IcmpSocket, type IcmpSocketKind } from "../ffi/socket.ts";
-import {
-  decodeIcmp,
-  decodeIpv4Packet,
-  describeIcmpError,
-  formatAddress,
-  ICMP4,
-  ICMP6,
-  type IcmpMessage,
-  sameAddress,
-  writeEchoRequest,
-} from "../icmp/mod.ts";
+import { formatAddress, writeEchoRequest } from "../icmp/mod.ts";
 import { DeadlineHeap } from "./deadline_heap.ts";
-import { chooseRtt, type Clock } from "./rtt.ts";
+import type { ErrorDetails, ReplyDetails } from "./events.ts";
+import { localRefusal, type MatchableProbe, matchPacket, matchQueuedError, type PacketMatch } from "./matcher.ts";
+import { chooseRtt } from "./rtt.ts";
+import { type FireOutcome, type PaceGroup, Scheduler } from "./scheduler.ts";
 
-export type { Clock } from "./rtt.ts";
-
-/** A matching reply. */
-export interface ReplyInfo {
-  /** Round-trip time in ms. */
-  rtt: number;
-  /** Which clock ended it. */
-  clock: Clock;
-  /** Reply TTL or hop limit, `null` when unknown. */
-  ttl: number | null;
-  /** ICMP bytes (header and payload). */
-  bytes: number;
-}
-
-/** An ICMP error for a probe, or a send the local stack refused. */
-export interface ErrorInfo {
-  /** Which error class it belongs to. */
-  kind: "unreachable" | "time-exceeded" | "other";
-  /** ICMP type (synthesised for a local refusal), `null` for other send failures. */
-  icmpType: number | null;
-  /** ICMP code, as for `icmpType`. */
-  code: number | null;
-  /** The reporting router, `null` for a local refusal. */
-  from: string | null;
-  /** RFC description or system error text. */
-  message: string;
-}
-
-/** Receives the outcomes of a session's probes. */
-export interface SessionHandler {
-  /** The probe's first matching reply, within its timeout. */
-  reply(tag: number, info: ReplyInfo): void;
-  /** Another copy of an answered probe's reply. */
-  duplicate(tag: number, info: ReplyInfo): void;
-  /** A reply for the probe failed the checksum or the payload comparison. */
-  corrupted(tag: number): void;
-  /** An ICMP error (or a local refusal) ended the probe. */
-  error(tag: number, info: ErrorInfo): void;
-  /** No reply within the timeout. */
-  timeout(tag: number): void;
-}
-
-/** How a session sends. */
-export interface SessionOptions {
+/** What the engine needs of a run (one target's probes): where to send, how, and where outcomes go. */
+export interface ProbeOwner {
+  /** The call's pace and window. */
+  readonly group: PaceGroup;
+  /** The sockets it sends on. */
+  readonly pool: SocketPool;
   /** The probed address. */
-  destination: SocketAddress;
+  readonly destination: SocketAddress;
   /** Per-packet ancillary data (TTL, TOS, source), or `null`. */
-  control: Uint8Array | null;
+  readonly control: Uint8Array | null;
   /** Per-probe timeout in ms. */
-  timeout: number;
+  readonly timeout: number;
   /** End RTTs at the kernel's receive stamp when it is present and plausible. */
-  kernelTimestamps: boolean;
-  /** Where outcomes go. */
-  handler: SessionHandler;
+  readonly kernelTimestamps: boolean;
+  /** The probe's first matching reply, within its timeout. */
+  onReply(probe: Probe, reply: ReplyDetails): void;
+  /** Another copy of an answered probe's reply. */
+  onDuplicate(probe: Probe, reply: ReplyDetails): void;
+  /** A reply for the probe failed the checksum or the payload comparison. */
+  onCorrupted(probe: Probe): void;
+  /** An ICMP error (or a local refusal) ended the probe. */
+  onError(probe: Probe, error: ErrorDetails): void;
+  /** No reply within the timeout. */
+  onTimeout(probe: Probe): void;
+  /** Something failed inside the engine: settle the run with this error. */
+  onFailure(error: unknown): void;
 }
 
 const enum State {
@@ -89,133 +54,158 @@ const enum State {
   Done,
 }
 
-class Probe {
-  state = State.Pending;
+/** One echo request in flight. Send stamps stay on it (precise timestamping reads them). */
+export class Probe implements MatchableProbe {
+  /** @internal */
+  state: State = State.Pending;
+  /** @internal Whether its window slot and receive-buffer share were given back. */
+  released = false;
+
+  /** @internal */
   constructor(
     readonly channel: Channel,
-    readonly session: Session,
+    readonly owner: ProbeOwner,
     readonly key: number,
-    readonly tag: number,
+    /** Probe number within its run, from 1. */
+    readonly seq: number,
+    /** The echo payload; replies are compared with it. */
     readonly payload: Uint8Array,
+    /** ICMP identifier on the wire. */
+    readonly icmpId: number,
+    /** ICMP sequence number on the wire. */
+    readonly icmpSeq: number,
+    /** Receive-buffer bytes its reply may take. */
+    readonly cost: number,
+    /** CLOCK_REALTIME ms (clock.ts scale) right before `sendmsg`. */
     readonly sentRealtime: number,
+    /** CLOCK_MONOTONIC ms right before `sendmsg`. */
     readonly sentMonotonic: number,
-    public deadline: number,
+    /** When it times out, CLOCK_MONOTONIC ms. */
+    readonly deadline: number,
   ) {}
+
+  /** The probed address bytes. */
+  get destination(): Uint8Array {
+    return this.owner.destination.address;
+  }
 }
 
-/** Messages read per socket before yielding to the event loop. */
+/** Messages read per socket per wake-up before the loop moves on (sends, deadlines, other sockets). */
 const RECEIVE_BATCH = 4096;
 /** Upper bound of one wait: a lost wake-up costs at most this long. */
 const POLL_TIMEOUT_MS = 1000;
-/** errnos that a datagram socket's pending ICMP error (sk_err) surfaces as, on receive and on send. */
-const PENDING_ERRORS = new Set<number>([
-  Errno.EHOSTUNREACH,
-  Errno.ENETUNREACH,
-  Errno.EACCES,
-]);
+/** Receive-buffer truesize of one queued reply beyond its packet bytes (~830 B for a 64-byte reply, measured). */
+const REPLY_OVERHEAD = 768;
+/** Sends retried after taking pending errors, before a refusal counts as this probe's own. */
+const MAX_SEND_RETRIES = 8;
+/** Identifier and sequence space per socket: raw sockets choose both, datagram sockets only the sequence. */
 const KEY_SPACE = { raw: 2 ** 32, datagram: 2 ** 16 } as const;
+/** Datagram sockets a pool may open (each with its own identifier, sequence space and receive buffer). */
+const MAX_POOL_SOCKETS = 64;
+/** The receive buffer never grows past this, whatever the windows ask. */
+const MAX_RECEIVE_BUFFER = 64 * 1024 * 1024;
 
 /** One socket with its probe table. */
-class Channel {
+export class Channel {
   readonly probes = new Map<number, Probe>();
-  users = 0;
+  /** Receive-buffer bytes that outstanding probes' replies may take. */
+  pendingCost = 0;
+  /** The kernel's receive-buffer budget (SO_RCVBUF read back). */
+  budget: number;
+  /** Datagram sockets: the identifier the kernel chose, known after the first send. */
+  ident = -1;
   #nextKey: number;
+  readonly #space: number;
   readonly #span: { offset: number; length: number };
 
-  constructor(readonly socket: IcmpSocket) {
-    this.#nextKey = Math.floor(Math.random() * KEY_SPACE[socket.kind]);
+  constructor(readonly socket: IcmpSocket, receiveBuffer: number) {
+    this.#space = KEY_SPACE[socket.kind];
+    this.#nextKey = Math.floor(Math.random() * this.#space);
     this.#span = addressSpan(socket.family);
+    this.budget = socket.growReceiveBuffer(receiveBuffer);
+  }
+
+  /** Whether one more probe whose reply takes `cost` bytes fits its key space and receive buffer. */
+  hasRoom(cost: number): boolean {
+    return this.probes.size < this.#space && (this.pendingCost === 0 || this.pendingCost + cost <= this.budget);
   }
 
   /**
-   * A free table key. Raw sockets choose identifier and sequence (key = id << 16 | seq); on datagram sockets the
-   * kernel owns the identifier, so the key is the sequence alone.
+   * A free table key (only when {@linkcode Channel.hasRoom}). Raw sockets choose identifier and sequence
+   * (key = id << 16 | seq); on datagram sockets the kernel owns the identifier, so the key is the sequence alone.
    */
   allocateKey(): number {
-    const space = KEY_SPACE[this.socket.kind];
-    if (this.probes.size >= space) {
-      throw new RangeError(
-        `Cannot ping: more than ${space} probes outstanding on one socket`,
-      );
-    }
-    while (this.probes.has(this.#nextKey)) {
-      this.#nextKey = (this.#nextKey + 1) % space;
-    }
+    while (this.probes.has(this.#nextKey)) this.#nextKey = (this.#nextKey + 1) % this.#space;
     const key = this.#nextKey;
-    this.#nextKey = (key + 1) % space;
+    this.#nextKey = (key + 1) % this.#space;
     return key;
   }
 
-  /** The table key of an echo's identifier and sequence (see {@linkcode Channel.allocateKey}). */
-  keyOf(id: number, seq: number): number {
-    return this.socket.kind === "raw" ? id * 65536 + seq : seq;
-  }
+  /** The probe with an echo identifier and sequence (see {@linkcode Channel.allocateKey}). */
+  lookup = (id: number, seq: number): Probe | undefined =>
+    this.probes.get(this.socket.kind === "raw" ? id * 65536 + seq : seq);
 
   /** The address bytes inside the last received sockaddr. */
   receivedAddress(): Uint8Array {
-    return this.socket.receivedName.subarray(
-      this.#span.offset,
-      this.#span.offset + this.#span.length,
-    );
+    return this.socket.receivedName.subarray(this.#span.offset, this.#span.offset + this.#span.length);
   }
 }
 
-/** One ping run's use of the engine. */
-export class Session {
-  readonly #engine: Engine;
-  readonly #channel: Channel;
-  readonly #options: SessionOptions;
-  readonly #probes = new Set<Probe>();
-  #closed = false;
+/** How a pool's sockets are opened. */
+export interface PoolOptions {
+  /** Interface to bind to (`SO_BINDTODEVICE`). */
+  device?: string | undefined;
+  /** Allow broadcast destinations (`SO_BROADCAST`). */
+  broadcast?: boolean | undefined;
+}
 
-  /** @internal */
-  constructor(engine: Engine, channel: Channel, options: SessionOptions) {
-    this.#engine = engine;
-    this.#channel = channel;
-    this.#options = options;
-  }
+/** The sockets of one (family, kind, device, broadcast): one raw socket, or as many datagram sockets as load needs. */
+export class SocketPool {
+  readonly channels: Channel[] = [];
+  /** Runs using the pool. */
+  users = 0;
+  /** Receive buffer each socket should have, from the largest window among its users. */
+  receiveBuffer = 0;
 
-  /** Options of this session. */
-  get options(): SessionOptions {
-    return this.#options;
-  }
+  constructor(
+    readonly key: string,
+    readonly family: 4 | 6,
+    readonly kind: IcmpSocketKind,
+    readonly options: PoolOptions,
+  ) {}
 
-  /**
-   * Sends one echo request now. `payload` must not change afterwards: replies are compared with it. A send the
-   * kernel refuses is reported through the handler's `error` before this returns.
-   */
-  send(tag: number, payload: Uint8Array): void {
-    if (this.#closed) throw new Error("Session is closed");
-    this.#engine.send(this.#channel, this, tag, payload);
-  }
-
-  /** @internal */
-  track(probe: Probe): void {
-    this.#probes.add(probe);
-  }
-
-  /** @internal */
-  untrack(probe: Probe): void {
-    this.#probes.delete(probe);
-  }
-
-  /** Forgets outstanding probes and releases the socket. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const probe of this.#probes) {
-      probe.state = State.Done;
-      if (this.#channel.probes.get(probe.key) === probe) {
-        this.#channel.probes.delete(probe.key);
-      }
+  /** Opens one more socket. */
+  open(): Channel {
+    const socket = IcmpSocket.open(this.family, this.kind, this.options);
+    try {
+      const channel = new Channel(socket, this.receiveBuffer);
+      this.channels.push(channel);
+      return channel;
+    } catch (error) {
+      socket.close();
+      throw error;
     }
-    this.#probes.clear();
-    this.#engine.release(this.#channel);
   }
 
-  /** Same as {@linkcode Session.close}. */
-  [Symbol.dispose](): void {
-    this.close();
+  /** A socket with room for one more probe, opening another datagram socket when all are full; null when none. */
+  pick(cost: number): Channel | null {
+    for (const channel of this.channels) if (channel.hasRoom(cost)) return channel;
+    // Every raw socket sees every reply: a second one would not add room.
+    if (this.kind === "raw" || this.channels.length >= MAX_POOL_SOCKETS) return null;
+    try {
+      return this.open();
+    } catch {
+      // Out of descriptors or memory: wait for room instead.
+      return null;
+    }
+  }
+
+  /** Sizes every socket's receive buffer for `window` outstanding probes of `packetBytes` each. */
+  reserve(window: number, packetBytes: number): void {
+    const wanted = Math.min(MAX_RECEIVE_BUFFER, Math.ceil(window * (REPLY_OVERHEAD + packetBytes) / 2));
+    if (wanted <= this.receiveBuffer) return;
+    this.receiveBuffer = wanted;
+    for (const channel of this.channels) channel.budget = channel.socket.growReceiveBuffer(wanted);
   }
 }
 
@@ -229,11 +219,7 @@ export class SocketPermissionError extends Error {
 }
 
 const PERMISSION_ERRORS = new Set<number>([Errno.EPERM, Errno.EACCES]);
-const UNSUPPORTED_ERRORS = new Set<number>([
-  Errno.EPROTONOSUPPORT,
-  Errno.EAFNOSUPPORT,
-  Errno.EINVAL,
-]);
+const UNSUPPORTED_ERRORS = new Set<number>([Errno.EPROTONOSUPPORT, Errno.EAFNOSUPPORT, Errno.EINVAL]);
 
 function permissionHelp(family: 4 | 6): string {
   return `Cannot open an ICMPv${family === 4 ? "4" : "6"} socket: permission denied. Either allow raw sockets for ` +
@@ -241,35 +227,48 @@ function permissionHelp(family: 4 | 6): string {
     `your group (sudo sysctl -w net.ipv4.ping_group_range="0 2147483647")`;
 }
 
-/** The engine. Use {@linkcode engine} for the process-wide instance. */
+/** Counters of an engine. */
+export interface EngineStats {
+  /** Probes outstanding (sent, not yet answered, failed or timed out). */
+  outstanding: number;
+  /** Open sockets. */
+  sockets: number;
+  /** Times a full socket made the scheduler wait. */
+  sendBackoffs: number;
+  /** Probes sent. */
+  sent: number;
+  /** Replies accepted. */
+  received: number;
+}
+
+/** The engine. Use {@linkcode engine} for the process-wide instance; a `Pinger` owns one of its own. */
 export class Engine {
-  readonly #channels = new Map<string, Channel>();
+  readonly #pools = new Map<string, SocketPool>();
   readonly #heap = new DeadlineHeap<Probe>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerDeadline = Infinity;
+  readonly #scheduler = new Scheduler();
+  readonly #owners = new Set<ProbeOwner>();
+  readonly #ownerProbes = new Map<ProbeOwner, Set<Probe>>();
   #poller: Poller | undefined;
   #loop: Promise<void> | undefined;
   #watchDirty = false;
   #watched: Channel[] = [];
   #closing: IcmpSocket[] = [];
+  #woken = false;
+  #outstanding = 0;
+  #received = 0;
+  /** Keep sockets open while idle (a `Pinger`); otherwise the last user closes them. */
+  keepSockets = false;
 
   /**
-   * Starts a session on the shared socket for `family` and `kind`, opening it if needed. `"auto"` uses a datagram
+   * The pool for `family`, `kind` and `options`, opening its first socket if needed. `"auto"` uses a datagram
    * socket where the kernel allows one, else raw. Throws {@linkcode SocketPermissionError} when neither is allowed.
+   * Each call must be matched by one {@linkcode Engine.releasePool}.
    */
-  open(
-    family: 4 | 6,
-    kind: IcmpSocketKind | "auto",
-    options: SessionOptions,
-  ): Session {
-    const channel = this.#acquire(family, kind);
-    return new Session(this, channel, options);
-  }
-
-  #acquire(family: 4 | 6, kind: IcmpSocketKind | "auto"): Channel {
+  acquirePool(family: 4 | 6, kind: IcmpSocketKind | "auto", options: PoolOptions = {}): SocketPool {
     const kinds: IcmpSocketKind[] = kind === "auto" ? ["datagram", "raw"] : [kind];
+    const suffix = `${options.device ?? ""}/${options.broadcast === true}`;
     for (const k of kinds) {
-      const existing = this.#channels.get(`${family}/${k}`);
+      const existing = this.#pools.get(`${family}/${k}/${suffix}`);
       if (existing !== undefined) {
         existing.users++;
         return existing;
@@ -277,197 +276,254 @@ export class Engine {
     }
     const refusals: SystemCallError[] = [];
     for (const k of kinds) {
-      let socket: IcmpSocket;
+      const pool = new SocketPool(`${family}/${k}/${suffix}`, family, k, options);
       try {
-        socket = IcmpSocket.open(family, k);
+        pool.open();
       } catch (error) {
         if (
           error instanceof SystemCallError && error.syscall === "socket" &&
-          (PERMISSION_ERRORS.has(error.errno) ||
-            UNSUPPORTED_ERRORS.has(error.errno))
+          (PERMISSION_ERRORS.has(error.errno) || UNSUPPORTED_ERRORS.has(error.errno))
         ) {
           refusals.push(error);
           continue;
         }
         throw error;
       }
-      const channel = new Channel(socket);
-      channel.users = 1;
-      this.#channels.set(`${family}/${k}`, channel);
+      pool.users = 1;
+      this.#pools.set(pool.key, pool);
       this.#watchDirty = true;
-      this.#startLoop();
-      return channel;
+      return pool;
     }
     if (refusals.some((error) => PERMISSION_ERRORS.has(error.errno))) {
-      throw new SocketPermissionError(permissionHelp(family), {
-        cause: refusals.at(-1),
-      });
+      throw new SocketPermissionError(permissionHelp(family), { cause: refusals.at(-1) });
     }
     throw refusals.at(-1) ?? new Error(`Cannot open an ICMPv${family} socket`);
   }
 
-  /** @internal Drops one user of a channel; the last one closes the socket (through the poll loop). */
-  release(channel: Channel): void {
-    channel.users--;
-    if (channel.users > 0) return;
-    channel.probes.clear();
-    const key = `${channel.socket.family}/${channel.socket.kind}`;
-    if (this.#channels.get(key) === channel) this.#channels.delete(key);
-    this.#watchDirty = true;
-    if (this.#poller?.waiting) {
-      // The fd must not be closed while a worker thread polls it (and it may be in that poll set): the loop closes
-      // it once the wait returns.
-      this.#closing.push(channel.socket);
-      this.#poller.wake();
-    } else {
-      channel.socket.close();
-    }
-    if (this.#channels.size === 0) this.#disarm();
+  /** Drops one user of a pool; the last one closes its sockets (unless {@linkcode Engine.keepSockets}). */
+  releasePool(pool: SocketPool): void {
+    pool.users--;
+    if (pool.users > 0 || this.keepSockets) return;
+    this.#closePool(pool);
   }
 
-  /** @internal */
-  send(
-    channel: Channel,
-    session: Session,
-    tag: number,
-    payload: Uint8Array,
-  ): void {
-    const socket = channel.socket;
-    const options = session.options;
-    const key = channel.allocateKey();
-    const family = socket.family;
-    const length = writeEchoRequest(
-      socket.packet,
-      family,
-      key >>> 16,
-      key & 0xffff,
-      payload,
-    );
-    let failure = socket.send(
-      length,
-      options.destination.sockaddr,
-      options.control,
-    );
-    if (
-      failure !== 0 && socket.kind === "datagram" && PENDING_ERRORS.has(failure)
-    ) {
-      // A datagram socket reports an earlier probe's ICMP error on this send and drops the packet: take the queued
-      // errors first, then send again. A local route refusal fails the same way twice.
-      this.#drainErrors(channel);
-      failure = socket.send(
-        length,
-        options.destination.sockaddr,
-        options.control,
-      );
+  #closePool(pool: SocketPool): void {
+    if (this.#pools.get(pool.key) === pool) this.#pools.delete(pool.key);
+    this.#watchDirty = true;
+    for (const channel of pool.channels) {
+      channel.probes.clear();
+      if (this.#poller?.waiting) {
+        // The fd must not be closed while a worker thread polls it: the loop closes it once the wait returns.
+        this.#closing.push(channel.socket);
+      } else {
+        channel.socket.close();
+      }
     }
+    pool.channels.length = 0;
+    this.#wake();
+  }
+
+  /** Closes every socket (a `Pinger`'s close). Runs must have been detached first. */
+  closeAll(): void {
+    for (const pool of [...this.#pools.values()]) this.#closePool(pool);
+  }
+
+  /** Starts sending for `owner`: `flow` is queued in `owner.group` and outcomes go to `owner` until detached. */
+  attach(owner: ProbeOwner, flow: { due: number; fire(now: number): FireOutcome }): void {
+    this.#owners.add(owner);
+    this.#scheduler.add(owner.group, flow);
+    this.#startLoop();
+    this.#wake();
+  }
+
+  /** Queues `flow` again after its due time moved earlier (or it became able to send). */
+  reschedule(owner: ProbeOwner, flow: { due: number; fire(now: number): FireOutcome }): void {
+    this.#scheduler.add(owner.group, flow);
+    this.#wake();
+  }
+
+  /** Stops everything of `owner`: its outstanding probes are forgotten (no more outcomes). Idempotent. */
+  detach(owner: ProbeOwner): void {
+    if (!this.#owners.delete(owner)) return;
+    const probes = this.#ownerProbes.get(owner);
+    this.#ownerProbes.delete(owner);
+    for (const probe of probes ?? []) {
+      this.#finish(probe);
+    }
+    this.#wake();
+  }
+
+  /** Closes a call's group: its queued sends are dropped. */
+  closeGroup(group: PaceGroup): void {
+    this.#scheduler.close(group);
+  }
+
+  /** Counters for monitoring. */
+  stats(): EngineStats {
+    let sockets = 0;
+    for (const pool of this.#pools.values()) sockets += pool.channels.length;
+    return {
+      outstanding: this.#outstanding,
+      sockets,
+      sendBackoffs: this.#scheduler.stats.backoffs,
+      sent: this.#scheduler.stats.sent,
+      received: this.#received,
+    };
+  }
+
+  /**
+   * Sends probe number `seq` of `owner` now. Returns `"sent"`, `"spent"` when the local stack refused it (reported
+   * through `owner.onError` before this returns), or `"backoff"` when the socket is full and nothing was sent.
+   */
+  transmit(owner: ProbeOwner, seq: number, payload: Uint8Array): FireOutcome {
+    const pool = owner.pool;
+    const family = pool.family;
+    const packetBytes = 8 + payload.length + (family === 4 && pool.kind === "raw" ? 20 : 0);
+    const cost = REPLY_OVERHEAD + packetBytes;
+    const channel = pool.pick(cost);
+    if (channel === null) return "backoff";
+    const socket = channel.socket;
+    const key = channel.allocateKey();
+    const length = writeEchoRequest(socket.packet, family, key >>> 16, key & 0xffff, payload);
+    const failure = this.#send(channel, length, owner);
+    if (failure === Errno.EAGAIN || failure === Errno.ENOBUFS) return "backoff";
+    if (socket.kind === "datagram" && channel.ident === -1 && failure === 0) channel.ident = socket.localPort();
     const probe = new Probe(
       channel,
-      session,
+      owner,
       key,
-      tag,
+      seq,
       payload,
+      socket.kind === "raw" ? key >>> 16 : channel.ident,
+      key & 0xffff,
+      cost,
       socket.sentRealtime,
       socket.sentMonotonic,
-      socket.sentMonotonic + options.timeout,
+      socket.sentMonotonic + owner.timeout,
     );
     if (failure !== 0) {
       probe.state = State.Done;
-      options.handler.error(tag, localRefusal(family, failure));
-      return;
+      probe.released = true;
+      if (failure === Errno.EACCES && pool.options.broadcast !== true && isBroadcast(owner.destination)) {
+        // As iputils: a broadcast needs to be asked for, and the answer says how.
+        owner.onFailure(
+          new RangeError(
+            `Cannot ping: ${formatAddress(owner.destination.address)} is a broadcast address; set broadcast to ` +
+              `ping it`,
+          ),
+        );
+        return "spent";
+      }
+      owner.onError(probe, localRefusal(family, failure, strerror(failure)));
+      return "spent";
     }
     channel.probes.set(key, probe);
-    session.track(probe);
+    channel.pendingCost += cost;
+    this.#outstanding++;
+    let probes = this.#ownerProbes.get(owner);
+    if (probes === undefined) this.#ownerProbes.set(owner, probes = new Set());
+    probes.add(probe);
     this.#heap.push(probe);
-    this.#arm();
+    return "sent";
   }
 
-  #arm(): void {
-    const next = this.#heap.peek();
-    if (next === undefined) return this.#disarm();
-    if (this.#timer !== undefined && this.#timerDeadline <= next.deadline) {
-      return;
+  /**
+   * One send, and the datagram socket's pending-error trap: every ICMP error sets the socket's `sk_err`, and the
+   * next `sendmsg`, whoever makes it, fails with that errno (any errno an ICMP error maps to) without sending. So a
+   * failed send takes the queued errors (handing them to their probes) and the pending one, and tries again; the
+   * same refusal with nothing pending is this send's own (a local route, a bad source).
+   */
+  #send(channel: Channel, length: number, owner: ProbeOwner): number {
+    const socket = channel.socket;
+    const sockaddr = owner.destination.sockaddr;
+    let failure = socket.send(length, sockaddr, owner.control);
+    for (let attempt = 0; failure !== 0 && attempt < MAX_SEND_RETRIES; attempt++) {
+      if (failure === Errno.EAGAIN || failure === Errno.ENOBUFS) return failure;
+      if (failure !== Errno.EINTR) {
+        const taken = this.#drainErrors(channel);
+        const pending = socket.takeError();
+        if (attempt > 0 && taken === 0 && pending === 0) break;
+      }
+      failure = socket.send(length, sockaddr, owner.control);
     }
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timerDeadline = next.deadline;
-    const delay = Math.max(0, next.deadline - monotonicMs());
-    // Timers fire on a 1 ms grid; never early, so round up.
-    this.#timer = setTimeout(() => this.#expire(), Math.ceil(delay));
+    return failure;
   }
 
-  #disarm(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerDeadline = Infinity;
-    if (this.#channels.size === 0) this.#heap.clear();
-  }
-
-  #expire(): void {
-    this.#timer = undefined;
-    this.#timerDeadline = Infinity;
-    // Replies already queued were answered in time: read them before declaring anything lost.
-    for (const channel of this.#channels.values()) {
-      this.#drainErrors(channel);
-      this.#drain(channel);
-    }
-    const now = monotonicMs();
-    for (
-      let probe = this.#heap.peek();
-      probe !== undefined && probe.deadline <= now;
-      probe = this.#heap.peek()
-    ) {
-      this.#heap.pop();
-      if (probe.state === State.Done) continue;
-      const wasPending = probe.state === State.Pending;
-      this.#finish(probe);
-      if (wasPending) probe.session.options.handler.timeout(probe.tag);
-    }
-    this.#arm();
-  }
-
-  #finish(probe: Probe): void {
-    probe.state = State.Done;
-    if (probe.channel.probes.get(probe.key) === probe) {
-      probe.channel.probes.delete(probe.key);
-    }
-    probe.session.untrack(probe);
+  #wake(): void {
+    if (this.#woken || !this.#poller?.waiting) return;
+    this.#woken = true;
+    this.#poller.wake();
   }
 
   #startLoop(): void {
-    if (this.#loop !== undefined) {
-      this.#poller?.wake();
-      return;
-    }
+    if (this.#loop !== undefined) return;
     this.#poller = new Poller();
     this.#loop = this.#run().finally(() => {
       this.#poller?.close();
       this.#poller = undefined;
       this.#loop = undefined;
-      // A socket opened while the loop was winding down needs a loop of its own.
-      if (this.#channels.size > 0) this.#startLoop();
+      // A run attached while the loop was winding down needs a loop of its own.
+      if (this.#owners.size > 0) this.#startLoop();
     });
   }
 
   async #run(): Promise<void> {
     const poller = this.#poller!;
-    while (this.#channels.size > 0) {
+    while (this.#owners.size > 0) {
+      let timeout: number;
+      try {
+        timeout = this.#step();
+      } catch (error) {
+        this.#failAll(error);
+        continue;
+      }
+      if (this.#owners.size === 0) break;
       if (this.#watchDirty) {
-        this.#watched = [...this.#channels.values()];
+        this.#watched = [];
+        for (const pool of this.#pools.values()) this.#watched.push(...pool.channels);
         poller.watch(this.#watched.map((channel) => channel.socket.fd));
         this.#watchDirty = false;
       }
-      await poller.wait(POLL_TIMEOUT_MS);
+      this.#woken = false;
+      await poller.wait(timeout);
       this.#closeReleased();
-      for (const [i, channel] of this.#watched.entries()) {
-        if (channel.socket.fd === -1) continue;
-        const events = poller.revents(i);
-        if (events & POLLERR) this.#drainErrors(channel);
-        // Also on POLLERR alone: a pending socket error with an empty error queue keeps POLLERR set until a normal
-        // receive consumes it, and poll would return at once forever.
-        if (events & (POLLIN | POLLERR)) this.#drain(channel);
+      try {
+        for (const [i, channel] of this.#watched.entries()) {
+          if (channel.socket.fd === -1) continue;
+          const events = poller.revents(i);
+          if (events & POLLERR) this.#drainErrors(channel);
+          // Also on POLLERR alone: a pending socket error with an empty error queue keeps POLLERR set until a
+          // normal receive consumes it, and poll would return at once forever.
+          if (events & (POLLIN | POLLERR)) this.#drain(channel);
+        }
+      } catch (error) {
+        this.#failAll(error);
       }
     }
     this.#closeReleased();
     this.#watched = [];
+    this.#heap.clear();
+  }
+
+  /** Expires deadlines and sends what is due; returns how long the loop may wait, in ms. */
+  #step(): number {
+    let now = monotonicMs();
+    if ((this.#heap.peek()?.deadline ?? Infinity) <= now) {
+      this.#expire();
+      now = monotonicMs();
+    }
+    const nextSend = this.#scheduler.run(now);
+    const wake = Math.min(nextSend, this.#heap.peek()?.deadline ?? Infinity);
+    if (wake === Infinity) return POLL_TIMEOUT_MS;
+    // poll() counts whole ms and never returns early: round up, so a deadline is not met one wait too soon.
+    return Math.max(0, Math.min(POLL_TIMEOUT_MS, Math.ceil(wake - monotonicMs())));
+  }
+
+  #failAll(error: unknown): void {
+    for (const owner of [...this.#owners]) {
+      this.detach(owner);
+      owner.onFailure(error);
+    }
   }
 
   #closeReleased(): void {
@@ -475,222 +531,149 @@ export class Engine {
     this.#closing = [];
   }
 
-  #drain(channel: Channel): void {
+  #expire(): void {
+    // Replies already queued were answered in time: read them before declaring anything lost.
+    for (const pool of this.#pools.values()) {
+      for (const channel of pool.channels) {
+        this.#drainErrors(channel);
+        this.#drain(channel);
+      }
+    }
+    const now = monotonicMs();
+    for (let probe = this.#heap.peek(); probe !== undefined && probe.deadline <= now; probe = this.#heap.peek()) {
+      this.#heap.pop();
+      if (probe.state === State.Done) continue;
+      const wasPending = probe.state === State.Pending;
+      this.#finish(probe);
+      if (wasPending) probe.owner.onTimeout(probe);
+    }
+  }
+
+  /** Gives back the probe's window slot and receive-buffer share (once). */
+  #release(probe: Probe): void {
+    if (probe.released) return;
+    probe.released = true;
+    probe.channel.pendingCost -= probe.cost;
+    this.#outstanding--;
+    this.#scheduler.settle(probe.owner.group);
+  }
+
+  #finish(probe: Probe): void {
+    if (probe.state === State.Done) return;
+    this.#release(probe);
+    probe.state = State.Done;
+    const channel = probe.channel;
+    if (channel.probes.get(probe.key) === probe) channel.probes.delete(probe.key);
+    this.#ownerProbes.get(probe.owner)?.delete(probe);
+  }
+
+  /** Reads the normal queue until it is empty; returns how many packets were read. */
+  #drain(channel: Channel): number {
     const socket = channel.socket;
+    let read = 0;
     for (let i = 0; i < RECEIVE_BATCH && socket.fd !== -1; i++) {
       const n = socket.receive(false);
       if (n >= 0) {
+        read++;
         this.#onPacket(channel);
         continue;
       }
       const error = -n;
-      if (error === Errno.EINTR) continue;
-      if (PENDING_ERRORS.has(error) && socket.kind === "datagram") {
-        // The socket's pending ICMP error comes out before the data queued behind it.
-        this.#drainErrors(channel);
-        continue;
-      }
-      break;
+      if (error === Errno.EAGAIN || error === Errno.EBADF) break;
+      // Any other errno is the socket's pending ICMP error (sk_err), which comes out before the data queued behind
+      // it (EINTR aside): take the queued errors and read on.
+      if (error !== Errno.EINTR) this.#drainErrors(channel);
     }
+    return read;
   }
 
-  #drainErrors(channel: Channel): void {
+  /**
+   * Reads the error queue until it is empty and routes each entry: ICMP errors and local refusals to their probes.
+   * Returns how many entries were read. (Transmit timestamps, origin SO_EE_ORIGIN_TIMESTAMPING, arrive here too.)
+   */
+  #drainErrors(channel: Channel): number {
     const socket = channel.socket;
+    let read = 0;
     for (let i = 0; i < RECEIVE_BATCH && socket.fd !== -1; i++) {
       if (socket.receive(true) < 0) break;
-      this.#onQueuedError(channel);
+      read++;
+      this.#onQueuedEntry(channel);
     }
+    return read;
   }
 
   #onPacket(channel: Channel): void {
     const socket = channel.socket;
-    let message: IcmpMessage;
-    let ttl = socket.ancillary.ttl;
-    let from: Uint8Array;
-    let bytes: number;
-    try {
-      if (socket.family === 4 && socket.kind === "raw") {
-        const packet = decodeIpv4Packet(socket.received);
-        message = packet.icmp;
-        from = packet.ip.source;
-        if (ttl < 0) ttl = packet.ip.ttl;
-        bytes = socket.received.length - packet.ip.headerLength;
-      } else {
-        message = decodeIcmp(socket.family, socket.received);
-        from = channel.receivedAddress();
-        bytes = socket.received.length;
-      }
-    } catch {
-      // Too mangled to tell whose it is.
-      return;
-    }
-    const replyType = socket.family === 4 ? ICMP4.ECHO_REPLY : ICMP6.ECHO_REPLY;
-    if (message.kind === "echo-reply" && message.type === replyType) {
-      const key = channel.keyOf(message.id, message.seq);
-      const probe = channel.probes.get(key);
-      if (
-        probe === undefined ||
-        !sameAddress(from, probe.session.options.destination.address)
-      ) return;
-      if (
-        message.checksumValid === false ||
-        !samePayload(message.payload, probe.payload)
-      ) {
-        probe.session.options.handler.corrupted(probe.tag);
-        return;
-      }
-      this.#onReply(probe, ttl < 0 ? null : ttl, bytes);
-    } else if (message.kind === "error" && message.quoted !== null) {
-      const quoted = message.quoted;
-      const requestType = socket.family === 4 ? ICMP4.ECHO_REQUEST : ICMP6.ECHO_REQUEST;
-      if (quoted.type !== requestType || socket.kind !== "raw") return;
-      const probe = channel.probes.get(channel.keyOf(quoted.id, quoted.seq));
-      if (
-        probe === undefined ||
-        !sameAddress(
-          quoted.destination,
-          probe.session.options.destination.address,
-        )
-      ) return;
-      this.#onError(
-        probe,
-        icmpErrorInfo(
-          socket.family,
-          message.type,
-          message.code,
-          formatAddress(from),
-        ),
-      );
-    }
+    const match = matchPacket({
+      family: socket.family,
+      kind: socket.kind,
+      data: socket.received,
+      from: channel.receivedAddress(),
+      ttl: socket.ancillary.ttl,
+    }, channel.lookup);
+    if (match !== null) this.#apply(channel, match);
   }
 
-  #onReply(probe: Probe, ttl: number | null, bytes: number): void {
-    const socket = probe.channel.socket;
-    const stamp = socket.ancillary;
-    const kernelRtt = probe.session.options.kernelTimestamps && stamp.hasStamp
-      ? realtimeToMs(stamp.stampSec, stamp.stampNsec) - probe.sentRealtime
-      : null;
-    const { rtt, clock } = chooseRtt(socket.receivedMonotonic - probe.sentMonotonic, kernelRtt);
-    const handler = probe.session.options.handler;
-    const info: ReplyInfo = { rtt, clock, ttl, bytes };
-    if (probe.state === State.Answered) {
-      handler.duplicate(probe.tag, info);
-    } else if (
-      probe.state === State.Pending && rtt <= probe.session.options.timeout
-    ) {
-      // Kept in the table until its deadline so that later copies count as duplicates.
-      probe.state = State.Answered;
-      handler.reply(probe.tag, info);
-    }
-  }
-
-  #onError(probe: Probe, info: ErrorInfo): void {
-    if (probe.state !== State.Pending) return;
-    this.#finish(probe);
-    probe.session.options.handler.error(probe.tag, info);
-  }
-
-  #onQueuedError(channel: Channel): void {
+  #onQueuedEntry(channel: Channel): void {
     const socket = channel.socket;
     const ancillary = socket.ancillary;
     if (!ancillary.hasError) return;
-    let message: IcmpMessage;
-    try {
-      message = decodeIcmp(socket.family, socket.received);
-    } catch {
-      return;
-    }
-    if (message.kind !== "echo-request") return;
-    // The kernel rewrote the identifier of a datagram socket's probes; on raw sockets it is ours.
-    const key = channel.keyOf(message.id, message.seq);
-    const probe = channel.probes.get(key);
-    if (probe === undefined) return;
-    // msg_name of an error-queue entry is the original destination.
-    if (
-      !sameAddress(
-        channel.receivedAddress(),
-        probe.session.options.destination.address,
-      )
-    ) return;
-    let info: ErrorInfo;
-    if (
-      ancillary.errorOrigin === SO_EE_ORIGIN_ICMP ||
-      ancillary.errorOrigin === SO_EE_ORIGIN_ICMP6
-    ) {
-      const offender = fromSockaddr(ancillary.offender);
-      info = icmpErrorInfo(
-        socket.family,
-        ancillary.errorType,
-        ancillary.errorCode,
-        offender === null ? null : formatAddress(offender.address),
-      );
-    } else if (ancillary.errorOrigin === SO_EE_ORIGIN_LOCAL) {
-      info = localRefusal(socket.family, ancillary.errorErrno);
+    if (ancillary.errorOrigin === SO_EE_ORIGIN_TIMESTAMPING) return;
+    const offender = fromSockaddr(ancillary.offender);
+    const match = matchQueuedError(
+      {
+        family: socket.family,
+        data: socket.received,
+        destination: channel.receivedAddress(),
+        origin: ancillary.errorOrigin,
+        errno: ancillary.errorErrno,
+        type: ancillary.errorType,
+        code: ancillary.errorCode,
+        offender: offender === null ? null : formatAddress(offender.address),
+      },
+      channel.lookup,
+      strerror,
+    );
+    if (match !== null) this.#apply(channel, match);
+  }
+
+  #apply(channel: Channel, match: PacketMatch<Probe>): void {
+    const probe = match.probe;
+    if (match.type === "corrupted") {
+      if (probe.state !== State.Done) probe.owner.onCorrupted(probe);
+    } else if (match.type === "error") {
+      if (probe.state !== State.Pending) return;
+      this.#finish(probe);
+      probe.owner.onError(probe, match.error);
     } else {
-      return;
+      this.#onReply(channel, probe, match.ttl, match.bytes);
     }
-    this.#onError(probe, info);
   }
-}
 
-function samePayload(received: Uint8Array, sent: Uint8Array): boolean {
-  if (received.length !== sent.length) return false;
-  for (let i = 0; i < sent.length; i++) {
-    if (received[i] !== sent[i]) return false;
+  #onReply(channel: Channel, probe: Probe, ttl: number | null, bytes: number): void {
+    const socket = channel.socket;
+    const owner = probe.owner;
+    const stamp = socket.ancillary;
+    const kernelRtt = owner.kernelTimestamps && stamp.hasStamp
+      ? realtimeToMs(stamp.stampSec, stamp.stampNsec) - probe.sentRealtime
+      : null;
+    const { rtt, clock } = chooseRtt(socket.receivedMonotonic - probe.sentMonotonic, kernelRtt);
+    const reply: ReplyDetails = { rtt, clock, ttl, bytes };
+    if (probe.state === State.Answered) {
+      owner.onDuplicate(probe, reply);
+    } else if (probe.state === State.Pending && rtt <= owner.timeout) {
+      // Kept in the table until its deadline so that later copies count as duplicates.
+      probe.state = State.Answered;
+      this.#received++;
+      this.#release(probe);
+      owner.onReply(probe, reply);
+    }
   }
-  return true;
-}
-
-function icmpErrorInfo(
-  family: 4 | 6,
-  type: number,
-  code: number,
-  from: string | null,
-): ErrorInfo {
-  const unreachable = family === 4 ? ICMP4.DEST_UNREACH : ICMP6.DEST_UNREACH;
-  const exceeded = family === 4 ? ICMP4.TIME_EXCEEDED : ICMP6.TIME_EXCEEDED;
-  return {
-    kind: type === unreachable ? "unreachable" : type === exceeded ? "time-exceeded" : "other",
-    icmpType: type,
-    code,
-    from,
-    message: describeIcmpError(family, type, code),
-  };
-}
-
-/** The ICMP code a router would have sent for a route that refuses locally with `errno`. */
-const LOCAL_CODES: Record<number, { 4: number; 6: number }> = {
-  [Errno.EHOSTUNREACH]: { 4: 1, 6: 3 },
-  [Errno.ENETUNREACH]: { 4: 0, 6: 0 },
-  [Errno.EACCES]: { 4: 13, 6: 1 },
-  [Errno.EPERM]: { 4: 13, 6: 1 },
-};
-
-function localRefusal(family: 4 | 6, errnoValue: number): ErrorInfo {
-  const codes = LOCAL_CODES[errnoValue];
-  if (codes === undefined) {
-    return {
-      kind: "other",
-      icmpType: null,
-      code: null,
-      from: null,
-      message: `send failed: ${strerror(errnoValue)}`,
-    };
-  }
-  const type = family === 4 ? ICMP4.DEST_UNREACH : ICMP6.DEST_UNREACH;
-  const code = codes[family];
-  return {
-    kind: "unreachable",
-    icmpType: type,
-    code,
-    from: null,
-    message: describeIcmpError(family, type, code),
-  };
 }
 
 let shared: Engine | undefined;
 
-/** The process-wide engine: every ping shares its sockets. */
+/** The process-wide engine: every `ping()` and `pingMany()` shares its sockets. */
 export function engine(): Engine {
   shared ??= new Engine();
   return shared;

@@ -1,8 +1,11 @@
 /**
- * The engine between `ping()` and the libc binding.
+ * The engine between the public API and the libc binding.
  *
  * @module
  */
 export * from "./engine.ts";
+export * from "./events.ts";
 export * from "./target.ts";
-export { encodeSendControl, type SendOptions } from "../ffi/cmsg.ts";
+export { Call } from "./call.ts";
+export { TargetRun } from "./run.ts";
+export { PaceGroup, Scheduler } from "./scheduler.ts";

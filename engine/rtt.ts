@@ -4,8 +4,7 @@
  * @module
  */
 
-/** Which clock ended an RTT: the kernel's receive stamp, or user space reading the reply. */
-export type Clock = "kernel" | "user";
+import type { RttClock } from "./events.ts";
 
 /** A kernel figure may exceed the user-clock RTT by this much: the two send stamps are taken ~30 ns apart. */
 const CLOCK_TOLERANCE_MS = 0.001;
@@ -15,7 +14,7 @@ const CLOCK_TOLERANCE_MS = 0.001;
  * it is dropped for the user-space one (CLOCK_MONOTONIC at both ends) when it is missing, negative, or longer than
  * what user space saw, which can only happen when the realtime clock stepped between send and receive.
  */
-export function chooseRtt(userRtt: number, kernelRtt: number | null): { rtt: number; clock: Clock } {
+export function chooseRtt(userRtt: number, kernelRtt: number | null): { rtt: number; clock: RttClock } {
   if (kernelRtt !== null && kernelRtt >= 0 && kernelRtt <= userRtt + CLOCK_TOLERANCE_MS) {
     return { rtt: kernelRtt, clock: "kernel" };
   }

@@ -112,8 +112,8 @@ export class ReceivedAncillary {
   errorType = 0;
   /** `ee_code`: the ICMP code. */
   errorCode = 0;
-  /** `ee_info`: e.g. the MTU for "fragmentation needed". */
-  errorInfo = 0;
+  /** `ee_data`: for a transmit timestamp entry (origin 4) the SOF_TIMESTAMPING_OPT_ID counter. */
+  errorData = 0;
   /** The offender sockaddr (the router), a view into the control buffer; empty when absent. */
   offender: Uint8Array = new Uint8Array(0);
 
@@ -153,7 +153,7 @@ export class ReceivedAncillary {
         this.errorOrigin = view.getUint8(data + SOCK_EXTENDED_ERR.origin);
         this.errorType = view.getUint8(data + SOCK_EXTENDED_ERR.type);
         this.errorCode = view.getUint8(data + SOCK_EXTENDED_ERR.code);
-        this.errorInfo = view.getUint32(data + SOCK_EXTENDED_ERR.info, true);
+        this.errorData = view.getUint32(data + SOCK_EXTENDED_ERR.data, true);
         this.offender = control.subarray(
           data + SOCK_EXTENDED_ERR.size,
           offset + cmsgLength,

@@ -46,9 +46,7 @@ export const IP_RECVERR = 11;
 /** Report the received TTL as a cmsg. */
 export const IP_RECVTTL = 12;
 
-/** IPv6 options (level IPPROTO_IPV6). */
-export const IPV6_UNICAST_HOPS = 16;
-/** Queue ICMPv6 errors on the error queue. */
+/** IPv6 options (level IPPROTO_IPV6): queue ICMPv6 errors on the error queue. */
 export const IPV6_RECVERR = 25;
 /** Per-packet source address on send. */
 export const IPV6_PKTINFO = 50;
@@ -66,8 +64,14 @@ export const ICMP6_FILTER = 1;
 /** Size of `struct icmp6_filter`. */
 export const ICMP6_FILTER_SIZE = 32;
 
-/** Socket options (level SOL_SOCKET). */
+/** Socket options (level SOL_SOCKET): read and clear the pending error (`sk_err`). */
+export const SO_ERROR = 4;
+/** Allow sending to broadcast addresses. */
+export const SO_BROADCAST = 6;
+/** Receive buffer size (read back doubled: the kernel's truesize budget). */
 export const SO_RCVBUF = 8;
+/** Bind the socket to a network interface by name. */
+export const SO_BINDTODEVICE = 25;
 /** Like SO_RCVBUF but may exceed rmem_max (needs CAP_NET_ADMIN). */
 export const SO_RCVBUFFORCE = 33;
 /** Receive timestamps as `struct timespec`, CLOCK_REALTIME. */
@@ -96,10 +100,8 @@ export const SOF_TIMESTAMPING_OPT_TSONLY = 0x800;
 /** `ee_info` of a transmit stamp: the packet left for the device (SCHED 1 and ACK 2 are not requested). */
 export const SCM_TSTAMP_SND = 0;
 
-/** `recvmsg` / `sendmsg` flags. */
+/** `recvmsg` / `sendmsg` flags: control data was cut short (the buffer was too small). */
 export const MSG_CTRUNC = 0x8;
-/** The datagram was longer than the buffer. */
-export const MSG_TRUNC = 0x20;
 /** Do not block. */
 export const MSG_DONTWAIT = 0x40;
 /** Read the error queue. */
@@ -121,7 +123,7 @@ export const SO_EE_ORIGIN_LOCAL = 1;
 export const SO_EE_ORIGIN_ICMP = 2;
 /** The error came from an ICMPv6 message. */
 export const SO_EE_ORIGIN_ICMP6 = 3;
-/** The entry is a transmit stamp, not an error. */
+/** A transmit timestamp (SO_TIMESTAMPING), `ee_data` = the OPT_ID key of the send. */
 export const SO_EE_ORIGIN_TIMESTAMPING = 4;
 
 /** Clocks for `clock_gettime`. */
@@ -146,5 +148,6 @@ export const Errno = {
   EADDRNOTAVAIL: 99,
   ENETUNREACH: 101,
   ENOBUFS: 105,
+  ENODEV: 19,
   EHOSTUNREACH: 113,
 } as const;

@@ -23,6 +23,8 @@ export const LIBC_SYMBOLS = {
   },
   // int bind(int fd, const struct sockaddr *addr, socklen_t addrlen);
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  // int connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   // int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen);
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   // ssize_t sendmsg(int fd, const struct msghdr *msg, int flags);

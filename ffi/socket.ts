@@ -4,7 +4,7 @@
  * @module
  */
 import { ReceivedAncillary } from "./cmsg.ts";
-import { monotonicMs, realtimeMs, Stamp } from "./clock.ts";
+import { monotonicMs, Stamp } from "./clock.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -23,6 +23,9 @@ import {
   IPV6_RECVHOPLIMIT,
   MSG_DONTWAIT,
   MSG_ERRQUEUE,
+  SO_BINDTODEVICE,
+  SO_BROADCAST,
+  SO_ERROR,
   SO_RCVBUF,
   SO_RCVBUFFORCE,
   SO_TIMESTAMPNS,
@@ -44,8 +47,8 @@ export type IcmpSocketKind = "raw" | "datagram";
 const MAX_DATAGRAM = 65535;
 /** Room for the stamp, the TTL and an extended error with its offender, with slack. */
 const CONTROL_SIZE = 512;
-/** Enough queued replies for large sweeps: ~830 B of rcvbuf per queued ICMP reply (see the spec). */
-const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
+/** The receive buffer a socket starts with; {@linkcode IcmpSocket.growReceiveBuffer} raises it for larger windows. */
+const RECEIVE_BUFFER_BYTES = 1024 * 1024;
 
 /** ICMP types a raw socket lets through by default: replies and the errors that quote our probes. */
 const RAW4_ACCEPT = [0, 3, 4, 11, 12];
@@ -55,6 +58,10 @@ const RAW6_ACCEPT = [1, 2, 3, 4, 129];
 export interface IcmpSocketOptions {
   /** ICMP types a raw socket receives; the rest are dropped in the kernel. Defaults to replies and errors. */
   accept?: readonly number[];
+  /** Network interface to bind to (`SO_BINDTODEVICE`), as iputils' `-I IFACE`. */
+  device?: string | undefined;
+  /** Allow broadcast destinations (`SO_BROADCAST`). */
+  broadcast?: boolean | undefined;
 }
 
 /** A message buffer set: msghdr, iovec, name and control, kept together because the msghdr holds raw pointers. */
@@ -121,12 +128,8 @@ export class IcmpSocket implements Disposable {
   received: Uint8Array = new Uint8Array(0);
   /** The sender's sockaddr (the original destination, for an error-queue entry). */
   receivedName: Uint8Array = new Uint8Array(0);
-  /** `msg_flags` of the last receive. */
-  receivedFlags = 0;
   /** CLOCK_MONOTONIC ms right after the last successful receive. */
   receivedMonotonic = 0;
-  /** CLOCK_REALTIME ms right after the last successful receive. */
-  receivedRealtime = 0;
   /** Ancillary data of the last receive. */
   readonly ancillary: ReceivedAncillary = new ReceivedAncillary();
 
@@ -162,6 +165,11 @@ export class IcmpSocket implements Disposable {
     const socket = new IcmpSocket(fd, family, kind);
     try {
       socket.#configure(options.accept ?? (family === 4 ? RAW4_ACCEPT : RAW6_ACCEPT));
+      if (options.broadcast === true) socket.#setOption(SOL_SOCKET, SO_BROADCAST, cInt(1), "SO_BROADCAST");
+      if (options.device !== undefined) {
+        const name = new TextEncoder().encode(`${options.device}\0`);
+        socket.#setOption(SOL_SOCKET, SO_BINDTODEVICE, name, "SO_BINDTODEVICE");
+      }
     } catch (error) {
       socket.close();
       throw error;
@@ -184,13 +192,7 @@ export class IcmpSocket implements Disposable {
     const on = cInt(1);
     // Always on: each ping chooses whether to use the stamp, and a shared socket serves both kinds of caller.
     this.#setOption(SOL_SOCKET, SO_TIMESTAMPNS, on, "SO_TIMESTAMPNS");
-    const rcvbuf = cInt(RECEIVE_BUFFER_BYTES);
-    if (
-      libc().setsockopt(this.#fd, SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf, 4) === -1
-    ) {
-      // Without CAP_NET_ADMIN the kernel caps this at rmem_max, which is still better than the default.
-      libc().setsockopt(this.#fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, 4);
-    }
+    this.growReceiveBuffer(RECEIVE_BUFFER_BYTES);
     if (this.family === 4) {
       this.#setOption(IPPROTO_IP, IP_RECVTTL, on, "IP_RECVTTL");
       if (this.kind === "datagram") {
@@ -220,6 +222,49 @@ export class IcmpSocket implements Disposable {
         );
       }
     }
+  }
+
+  /**
+   * Raises the receive buffer to at least `bytes` (never lowers it) and returns the kernel's budget: the read-back
+   * value, which is twice what was asked and counts each queued packet at its truesize (~830 B for a 64-byte reply).
+   * Without CAP_NET_ADMIN the kernel caps the request at `net.core.rmem_max`.
+   */
+  growReceiveBuffer(bytes: number): number {
+    const current = this.#intOption(SOL_SOCKET, SO_RCVBUF);
+    if (current >= 2 * bytes) return current;
+    const value = cInt(Math.min(bytes, 2 ** 30));
+    if (libc().setsockopt(this.#fd, SOL_SOCKET, SO_RCVBUFFORCE, value, 4) === -1) {
+      libc().setsockopt(this.#fd, SOL_SOCKET, SO_RCVBUF, value, 4);
+    }
+    return this.#intOption(SOL_SOCKET, SO_RCVBUF);
+  }
+
+  /**
+   * Reads and clears the socket's pending error (`sk_err`, set by every ICMP error on a socket with IP_RECVERR),
+   * so that it cannot fail the next send. Returns the errno, 0 when none was pending.
+   */
+  takeError(): number {
+    return this.#intOption(SOL_SOCKET, SO_ERROR);
+  }
+
+  /** The bound port: on a datagram ICMP socket the echo identifier the kernel chose (0 before the first send). */
+  localPort(): number {
+    const name = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+    const length = new Uint8Array(4);
+    new DataView(length.buffer).setUint32(0, name.length, true);
+    if (libc().getsockname(this.#fd, name, length) === -1) throw new SystemCallError("getsockname", errno());
+    // sin_port and sin6_port sit at the same offset, in network byte order.
+    return (name[2] << 8) | name[3];
+  }
+
+  #intOption(level: number, name: number): number {
+    const value = new Uint8Array(4);
+    const length = new Uint8Array(4);
+    new DataView(length.buffer).setUint32(0, 4, true);
+    if (libc().getsockopt(this.#fd, level, name, value, length) === -1) {
+      throw new SystemCallError("getsockopt", errno());
+    }
+    return new DataView(value.buffer).getInt32(0, true);
   }
 
   /** The descriptor, or -1 once closed. */
@@ -272,13 +317,11 @@ export class IcmpSocket implements Disposable {
     );
     if (n === -1) return -errno();
     this.receivedMonotonic = monotonicMs();
-    this.receivedRealtime = realtimeMs();
     this.received = rx.data.subarray(0, Math.min(n, rx.data.length));
     this.receivedName = rx.name.subarray(
       0,
       Math.min(rx.headerView.getUint32(MSGHDR.namelen, true), rx.name.length),
     );
-    this.receivedFlags = rx.headerView.getInt32(MSGHDR.flags, true);
     const controlLength = Math.min(
       readU64(rx.headerView, MSGHDR.controllen),
       rx.control.length,

@@ -15,6 +15,9 @@ import { DestinationUnreachableError, PingTimeoutError, TimeExceededError } from
 import type { ProbeEvent } from "../ping.ts";
 import { PingResult, type PingTally } from "../ping_result.ts";
 
+/** The fields every probe event carries, for fixtures. */
+const BASE = { host: "192.0.2.7", address: "192.0.2.7", index: 0, icmpId: 1, icmpSeq: 1, time: 0 };
+
 function result(overrides: Partial<PingTally> = {}): PingResult {
   return new PingResult({
     host: "example.test",
@@ -34,6 +37,7 @@ const texts = (lines: Line[]) => lines.map((line) => line.text);
 
 const REPLY: ProbeEvent = {
   type: "reply",
+  ...BASE,
   seq: 3,
   rtt: 12.34567,
   ttl: 57,
@@ -78,12 +82,13 @@ Deno.test("eventLine() marks a duplicate with (DUP!) in the warning colour", () 
 });
 
 Deno.test("eventLine() reports a timeout", () => {
-  deepEqual(eventLine({ type: "timeout", seq: 9 }), { text: "Request timeout for icmp_seq=9", tone: "warn" });
+  deepEqual(eventLine({ type: "timeout", ...BASE, seq: 9 }), { text: "Request timeout for icmp_seq=9", tone: "warn" });
 });
 
 Deno.test("eventLine() reports an ICMP error with the router that sent it", () => {
   const prohibited: ProbeEvent = {
     type: "error",
+    ...BASE,
     seq: 1,
     kind: "unreachable",
     icmpType: 3,
@@ -97,6 +102,7 @@ Deno.test("eventLine() reports an ICMP error with the router that sent it", () =
   });
   const expired: ProbeEvent = {
     type: "error",
+    ...BASE,
     seq: 2,
     kind: "time-exceeded",
     icmpType: 11,
@@ -110,6 +116,7 @@ Deno.test("eventLine() reports an ICMP error with the router that sent it", () =
 Deno.test("eventLine() reports a send the local stack refused", () => {
   const refused: ProbeEvent = {
     type: "error",
+    ...BASE,
     seq: 4,
     kind: "other",
     icmpType: null,
@@ -177,9 +184,10 @@ Deno.test("ndjsonEvent() gives one line per event that parses back to the event"
   const events: ProbeEvent[] = [
     REPLY,
     { ...REPLY, type: "duplicate" },
-    { type: "timeout", seq: 4 },
+    { type: "timeout", ...BASE, seq: 4 },
     {
       type: "error",
+      ...BASE,
       seq: 5,
       kind: "unreachable",
       icmpType: 1,

@@ -16,6 +16,9 @@ import { CLOSED_PING_GROUP_RANGE, EXPECTED_REPLY_TTL, Lab, labSkip } from "./lab
 import { worldReadableCopy } from "./support/world_readable_copy.ts";
 import { inCI } from "./support/gate.ts";
 
+/** The fields every probe event carries, for fixtures. */
+const BASE = { host: "192.0.2.7", address: "192.0.2.7", index: 0, icmpId: 1, icmpSeq: 1, time: 0 };
+
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 /** Loopback probes are quick: keep runs short. */
@@ -771,7 +774,16 @@ function tally(overrides: Partial<PingTally> = {}): PingResult {
   });
 }
 
-const REPLY: ProbeEvent = { type: "reply", seq: 1, rtt: 1, ttl: 60, bytes: 64, from: "192.0.2.7", clock: "kernel" };
+const REPLY: ProbeEvent = {
+  type: "reply",
+  ...BASE,
+  seq: 1,
+  rtt: 1,
+  ttl: 60,
+  bytes: 64,
+  from: "192.0.2.7",
+  clock: "kernel",
+};
 
 function fake(
   play: (options: PingOptions) => Promise<PingResult>,
@@ -941,7 +953,7 @@ Deno.test("runPing() streams ndjson events before the summary line", async () =>
     out,
     fake((options) => {
       options.onProbe?.(REPLY);
-      options.onProbe?.({ type: "timeout", seq: 2 });
+      options.onProbe?.({ type: "timeout", ...BASE, seq: 2 });
       return Promise.resolve(tally({ rtts: [1] }));
     }),
   );

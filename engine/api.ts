@@ -1,0 +1,215 @@
+/**
+ * The bodies of `ping()` and `pingMany()` on a given engine, so that the process-wide functions and a `Pinger`'s
+ * methods share them.
+ *
+ * @module
+ */
+import { DestinationUnreachableError, PingTimeoutError, TimeExceededError } from "../errors.ts";
+import type { PingOptions } from "../ping.ts";
+import type { PingManyEntry, PingManyOptions } from "../ping_many.ts";
+import type { PingResult } from "../ping_result.ts";
+import { Call } from "./call.ts";
+import type { Engine } from "./engine.ts";
+import type { ErrorDetails } from "./events.ts";
+import { PingFailure } from "./failure.ts";
+import { checkHost, checkNumber, checkOptions, PING_DEFAULTS } from "./options.ts";
+import type { TargetRun } from "./run.ts";
+import { Resolver, resolveTarget } from "./target.ts";
+
+/** `ping()` on `engine`. */
+export async function pingWith(engine: Engine, host: string, options: PingOptions): Promise<PingResult> {
+  checkHost(host);
+  const o = checkOptions(options);
+  if (o.throwOnTimeout !== undefined && typeof o.throwOnTimeout !== "boolean") {
+    throw new TypeError(`Cannot ping: throwOnTimeout must be a boolean, got ${String(o.throwOnTimeout)}`);
+  }
+  o.signal?.throwIfAborted();
+  const destination = await resolveTarget(host, o.family);
+  o.signal?.throwIfAborted();
+  const call = new Call(engine, o, PING_DEFAULTS.rate, PING_DEFAULTS.window);
+  const run = call.open(host, 0, destination);
+  const stop = () => run.stop();
+  o.signal?.addEventListener("abort", stop, { once: true });
+  try {
+    const { result, errors } = await run.start();
+    return verdict(host, result, errors, o.throwOnTimeout ?? false);
+  } finally {
+    o.signal?.removeEventListener("abort", stop);
+    call.close();
+  }
+}
+
+/** ping()'s verdict: the result, or the error that explains why nothing came back. */
+function verdict(host: string, result: PingResult, errors: ErrorDetails[], throwOnTimeout: boolean): PingResult {
+  if (result.received > 0) return result;
+  const first = errors.find((error) => error.kind !== "other");
+  if (first !== undefined) {
+    const ErrorClass = first.kind === "unreachable" ? DestinationUnreachableError : TimeExceededError;
+    throw new ErrorClass(first.message, { code: first.code ?? 0, from: first.from, result });
+  }
+  if (throwOnTimeout && errors.length === 0) {
+    throw new PingTimeoutError(`No reply from ${host} (${result.address}) to ${result.sent} probes`, result);
+  }
+  return result;
+}
+
+/** Calls a user callback that may be async; a throw or a rejection goes to `fail`. */
+function call(callback: ((value: never) => unknown) | undefined, value: unknown, fail: (error: unknown) => void): void {
+  if (callback === undefined) return;
+  try {
+    const returned = (callback as (value: unknown) => unknown)(value);
+    if (returned !== undefined && typeof (returned as PromiseLike<unknown>)?.then === "function") {
+      (returned as PromiseLike<unknown>).then(undefined, fail);
+    }
+  } catch (error) {
+    fail(error);
+  }
+}
+
+/** Errors that are the whole call's, not one target's: no socket may be opened at all. */
+function isFatal(error: unknown): boolean {
+  return error instanceof Deno.errors.PermissionDenied;
+}
+
+/** `pingMany()` on `engine`. */
+export async function pingManyWith(
+  engine: Engine,
+  hosts: Iterable<string> | AsyncIterable<string>,
+  options: PingManyOptions,
+): Promise<PingManyEntry[]> {
+  if (
+    hosts === null || typeof hosts !== "object" ||
+    (!(Symbol.iterator in hosts) && !(Symbol.asyncIterator in hosts))
+  ) {
+    throw new TypeError(`Cannot ping: hosts must be an iterable or async iterable of strings, got ${String(hosts)}`);
+  }
+  const o = checkOptions(options);
+  const rate = checkNumber("rate", o.rate ?? PING_DEFAULTS.rate, {
+    integer: false,
+    min: 0,
+    above: true,
+    max: Infinity,
+  });
+  const window = checkNumber("window", o.window ?? PING_DEFAULTS.window, {
+    integer: true,
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+  });
+  if (o.onResult !== undefined && typeof o.onResult !== "function") {
+    throw new TypeError(`Cannot ping: onResult must be a function, got ${String(o.onResult)}`);
+  }
+  if (o.collect !== undefined && typeof o.collect !== "boolean") {
+    throw new TypeError(`Cannot ping: collect must be a boolean, got ${String(o.collect)}`);
+  }
+  o.signal?.throwIfAborted();
+  return await new Sweep(engine, o, rate, window).run(hosts);
+}
+
+/** One pingMany() call: pulls targets as room frees up, so any number of them streams through bounded memory. */
+class Sweep {
+  readonly #call: Call;
+  readonly #resolver = new Resolver();
+  readonly #entries: PingManyEntry[] = [];
+  readonly #runs = new Set<TargetRun>();
+  readonly #limit: number;
+  #inFlight = 0;
+  #stopped = false;
+  #failed = false;
+  #failure: unknown;
+  #room: (() => void) | undefined;
+  #drained: (() => void) | undefined;
+
+  constructor(
+    engine: Engine,
+    readonly options: ReturnType<typeof checkOptions<PingManyOptions>>,
+    rate: number,
+    window: number,
+  ) {
+    this.#call = new Call(engine, options, rate, window);
+    // Targets in progress (resolving or probing): each holds its run's state, so this bounds memory.
+    this.#limit = window;
+  }
+
+  async run(hosts: Iterable<string> | AsyncIterable<string>): Promise<PingManyEntry[]> {
+    const signal = this.options.signal;
+    const abort = () => this.#stop();
+    signal?.addEventListener("abort", abort, { once: true });
+    try {
+      let index = 0;
+      for await (const host of hosts) {
+        if (this.#stopped) break;
+        this.#start(host, index++);
+        if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => this.#room = resolve);
+        if (this.#stopped) break;
+      }
+      if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#drained = resolve);
+    } catch (error) {
+      // The iterable itself failed: stop what runs and report that.
+      this.#fail(error);
+      if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#drained = resolve);
+    } finally {
+      signal?.removeEventListener("abort", abort);
+      this.#call.close();
+    }
+    if (this.#failed) throw this.#failure;
+    return this.options.collect === false ? [] : this.#entries;
+  }
+
+  #stop(): void {
+    this.#stopped = true;
+    for (const run of this.#runs) run.stop();
+    this.#room?.();
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#failure = error;
+    this.#stop();
+  }
+
+  #start(host: string, index: number): void {
+    this.#inFlight++;
+    this.#target(host, index).then((entry) => {
+      if (entry !== null) {
+        if (this.options.collect !== false) this.#entries[index] = entry;
+        if (!this.#failed) call(this.options.onResult, entry, (error) => this.#fail(error));
+      }
+      this.#inFlight--;
+      const room = this.#room;
+      this.#room = undefined;
+      room?.();
+      if (this.#inFlight === 0) this.#drained?.();
+    });
+  }
+
+  /** One target to its entry; never rejects (a fatal error fails the sweep and gives null). */
+  async #target(host: string, index: number): Promise<PingManyEntry | null> {
+    let run: TargetRun | undefined;
+    try {
+      if (typeof host !== "string") throw new TypeError(`Cannot ping: host must be a string, got ${typeof host}`);
+      checkHost(host);
+      const destination = await this.#resolver.resolve(host, this.options.family);
+      if (this.#stopped) {
+        throw this.options.signal?.reason ?? new Error("Cannot ping: the sweep stopped before this target");
+      }
+      run = this.#call.open(host, index, destination);
+    } catch (error) {
+      if (isFatal(error)) {
+        this.#fail(error);
+        return null;
+      }
+      return new PingFailure(String(host), index, error instanceof Error ? error : new Error(String(error)));
+    }
+    this.#runs.add(run);
+    try {
+      return (await run.start()).result;
+    } catch (error) {
+      // A callback threw or the engine failed: the whole call ends with it.
+      this.#fail(error);
+      return null;
+    } finally {
+      this.#runs.delete(run);
+    }
+  }
+}

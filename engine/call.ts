@@ -1,0 +1,97 @@
+/**
+ * One `ping()` or `pingMany()` call inside the engine: its pace group, the per-family send options it turns into
+ * control bytes once, and the runs it opens for its targets.
+ *
+ * @module
+ */
+import { encodeSendControl } from "../ffi/cmsg.ts";
+import { type Engine, SocketPermissionError } from "./engine.ts";
+import type { Checked, CommonOptions } from "./options.ts";
+import { PING_LIMITS } from "./options.ts";
+import { TargetRun } from "./run.ts";
+import { PaceGroup } from "./scheduler.ts";
+import { describeTarget, type SocketAddress, sourceAddress } from "./target.ts";
+
+/** The bytes of an echo request with `size` payload bytes, as the kernel counts them on a raw IPv4 socket. */
+function packetBytes(size: number): number {
+  return 28 + size;
+}
+
+/** A call's shared state. */
+export class Call {
+  readonly group: PaceGroup;
+  readonly #controls = new Map<4 | 6, Uint8Array | null>();
+
+  /**
+   * @param engine The engine to send through.
+   * @param options The call's checked options; they apply to every target.
+   * @param rate Probes per second over all targets.
+   * @param window Probes outstanding at once.
+   */
+  constructor(
+    readonly engine: Engine,
+    readonly options: Checked<CommonOptions>,
+    rate: number,
+    window: number,
+  ) {
+    this.group = new PaceGroup(rate, window);
+  }
+
+  /**
+   * Opens the run for one resolved target. Throws RangeError (size or source wrong for its family),
+   * `Deno.errors.PermissionDenied` (no ICMP socket allowed) or a system error from opening a socket.
+   */
+  open(host: string, index: number, destination: SocketAddress): TargetRun {
+    const o = this.options;
+    const family = destination.family;
+    if (o.size > PING_LIMITS.size.max[family]) {
+      throw new RangeError(
+        `Cannot ping: size must be ≤ ${PING_LIMITS.size.max[family]} for IPv${family}, got ${o.size}`,
+      );
+    }
+    const control = this.#control(family);
+    let pool;
+    try {
+      pool = this.engine.acquirePool(family, o.socket, { device: o.interface, broadcast: o.broadcast });
+    } catch (error) {
+      if (error instanceof SocketPermissionError) {
+        throw new Deno.errors.PermissionDenied(error.message, { cause: error.cause });
+      }
+      throw error;
+    }
+    pool.reserve(this.group.window, packetBytes(o.size));
+    return new TargetRun(this.engine, this.group, pool, {
+      host,
+      address: describeTarget(destination),
+      index,
+      destination,
+      control,
+    }, {
+      count: o.count,
+      timeout: o.timeout,
+      interval: o.interval,
+      size: o.size,
+      kernelTimestamps: o.kernelTimestamps,
+      onProbe: o.onProbe,
+    });
+  }
+
+  /** The per-packet control bytes (TTL, TOS, source) for `family`, built once per call. */
+  #control(family: 4 | 6): Uint8Array | null {
+    if (this.#controls.has(family)) return this.#controls.get(family)!;
+    const o = this.options;
+    const source = o.source === undefined ? undefined : sourceAddress(o.source, family).address;
+    const control = encodeSendControl(family, {
+      ttl: o.ttl,
+      tos: o.dscp === undefined ? undefined : o.dscp << 2,
+      source,
+    });
+    this.#controls.set(family, control);
+    return control;
+  }
+
+  /** Ends the call's sending. */
+  close(): void {
+    this.engine.closeGroup(this.group);
+  }
+}

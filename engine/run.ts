@@ -1,0 +1,228 @@
+/**
+ * One target's run, shared by `ping()` and `pingMany()`: its fixed send schedule, its tally, the events it emits,
+ * and its end (every probe settled, or stopped).
+ *
+ * @module
+ */
+import { monotonicMs } from "../ffi/clock.ts";
+import type { SocketAddress } from "../ffi/sockaddr.ts";
+import { PingResult } from "../ping_result.ts";
+import type { Engine, Probe, ProbeOwner, SocketPool } from "./engine.ts";
+import type { ErrorDetails, ProbeEvent, ReplyDetails } from "./events.ts";
+import type { FireOutcome, Flow, PaceGroup } from "./scheduler.ts";
+
+/** Leading payload bytes that are random per probe, so no other packet can pass for a reply. */
+export const TOKEN_BYTES = 16;
+
+/** How one target is probed. */
+export interface RunSettings {
+  /** Echo requests to send. */
+  count: number;
+  /** Per-probe timeout, ms. */
+  timeout: number;
+  /** Time between this target's sends, ms. */
+  interval: number;
+  /** Payload bytes. */
+  size: number;
+  /** End RTTs at the kernel's receive stamp. */
+  kernelTimestamps: boolean;
+  /** Receives every event; a throw or a rejected promise fails the run. */
+  onProbe?: ((event: ProbeEvent) => unknown) | undefined;
+}
+
+/** Who the target is. */
+export interface RunTarget {
+  /** The host as given. */
+  host: string;
+  /** The probed address as text. */
+  address: string;
+  /** Position in `pingMany()`'s input, 0 for `ping()`. */
+  index: number;
+  /** The probed socket address. */
+  destination: SocketAddress;
+  /** Per-packet ancillary data, or `null`. */
+  control: Uint8Array | null;
+}
+
+/** How a run ended: its result and the ICMP errors it got (in arrival order). */
+export interface RunOutcome {
+  /** The statistics. */
+  result: PingResult;
+  /** ICMP errors and local refusals. */
+  errors: ErrorDetails[];
+}
+
+/** A probe's payload: a random token, then a counting pattern that makes damage anywhere visible. */
+export function makePayload(size: number): Uint8Array {
+  const payload = new Uint8Array(size);
+  const token = Math.min(TOKEN_BYTES, size);
+  crypto.getRandomValues(payload.subarray(0, token));
+  for (let i = token; i < size; i++) payload[i] = i & 0xff;
+  return payload;
+}
+
+/** The state of one target between its first send and its result. */
+export class TargetRun implements ProbeOwner, Flow {
+  due = Infinity;
+  readonly destination: SocketAddress;
+  readonly control: Uint8Array | null;
+  readonly timeout: number;
+  readonly kernelTimestamps: boolean;
+  readonly #rtts: (number | undefined)[] = [];
+  readonly #errors: ErrorDetails[] = [];
+  #ttl: number | null = null;
+  #sent = 0;
+  #settled = 0;
+  #duplicates = 0;
+  #corrupted = 0;
+  #start = 0;
+  #done = false;
+  #resolve!: (outcome: RunOutcome) => void;
+  #reject!: (error: unknown) => void;
+
+  constructor(
+    readonly engine: Engine,
+    readonly group: PaceGroup,
+    readonly pool: SocketPool,
+    readonly target: RunTarget,
+    readonly settings: RunSettings,
+  ) {
+    this.destination = target.destination;
+    this.control = target.control;
+    this.timeout = settings.timeout;
+    this.kernelTimestamps = settings.kernelTimestamps;
+  }
+
+  /**
+   * Starts sending; settles when every probe has an outcome, on {@linkcode TargetRun.stop}, or on failure. The run
+   * owns its use of `pool` from here on and releases it when it ends.
+   */
+  start(): Promise<RunOutcome> {
+    const promise = new Promise<RunOutcome>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.due = monotonicMs();
+    this.engine.attach(this, this);
+    return promise;
+  }
+
+  /** Ends the run now with what it gathered. Idempotent. */
+  stop(): void {
+    this.#finish();
+  }
+
+  /** Sends the next probe (the scheduler calls this when it is due). */
+  fire(now: number): FireOutcome {
+    if (this.#done) {
+      this.due = Infinity;
+      return "spent";
+    }
+    const outcome = this.engine.transmit(this, this.#sent + 1, makePayload(this.settings.size));
+    if (outcome === "backoff") return outcome;
+    if (this.#sent === 0) this.#start = now;
+    this.#sent++;
+    // A fixed schedule: probe n is due at start + (n − 1) × interval, however late the previous send went out.
+    this.due = this.#sent >= this.settings.count || this.#done
+      ? Infinity
+      : this.#start + this.#sent * this.settings.interval;
+    return outcome;
+  }
+
+  onReply(probe: Probe, reply: ReplyDetails): void {
+    this.#rtts[probe.seq - 1] = reply.rtt;
+    this.#ttl ??= reply.ttl;
+    this.#emit({ type: "reply", ...this.#base(probe), ...reply, from: this.target.address });
+    this.#settle();
+  }
+
+  onDuplicate(probe: Probe, reply: ReplyDetails): void {
+    this.#duplicates++;
+    this.#emit({ type: "duplicate", ...this.#base(probe), ...reply, from: this.target.address });
+  }
+
+  onCorrupted(): void {
+    this.#corrupted++;
+  }
+
+  onError(probe: Probe, error: ErrorDetails): void {
+    this.#errors.push(error);
+    this.#emit({ type: "error", ...this.#base(probe), ...error });
+    this.#settle();
+  }
+
+  onTimeout(probe: Probe): void {
+    this.#emit({ type: "timeout", ...this.#base(probe) });
+    this.#settle();
+  }
+
+  onFailure(error: unknown): void {
+    this.#fail(error);
+  }
+
+  #base(probe: Probe) {
+    return {
+      seq: probe.seq,
+      host: this.target.host,
+      address: this.target.address,
+      index: this.target.index,
+      icmpId: probe.icmpId,
+      icmpSeq: probe.icmpSeq,
+      time: Date.now(),
+    };
+  }
+
+  #emit(event: ProbeEvent): void {
+    const onProbe = this.settings.onProbe;
+    if (this.#done || onProbe === undefined) return;
+    try {
+      const returned = onProbe(event);
+      // An async callback's rejection fails the run as a throw does, instead of going unhandled.
+      if (returned !== undefined && typeof (returned as Promise<void>).then === "function") {
+        (returned as Promise<void>).then(undefined, (error) => this.#fail(error));
+      }
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #settle(): void {
+    this.#settled++;
+    if (this.#settled >= this.settings.count) queueMicrotask(() => this.#finish());
+  }
+
+  #cleanup(): void {
+    this.#done = true;
+    this.due = Infinity;
+    this.engine.detach(this);
+    this.engine.releasePool(this.pool);
+  }
+
+  #fail(error: unknown): void {
+    if (this.#done) return;
+    this.#cleanup();
+    this.#reject(error);
+  }
+
+  #finish(): void {
+    if (this.#done) return;
+    this.#cleanup();
+    this.#resolve({ result: this.result(), errors: this.#errors });
+  }
+
+  /** What was gathered so far. */
+  result(): PingResult {
+    return new PingResult({
+      host: this.target.host,
+      address: this.target.address,
+      family: this.destination.family,
+      index: this.target.index,
+      sent: this.#sent,
+      rtts: this.#rtts.filter((rtt): rtt is number => rtt !== undefined),
+      ttl: this.#ttl,
+      duplicates: this.#duplicates,
+      corrupted: this.#corrupted,
+      errors: this.#errors.length,
+    });
+  }
+}

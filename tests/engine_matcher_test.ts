@@ -1,0 +1,202 @@
+import { deepEqual, equal } from "node:assert/strict";
+import { type MatchableProbe, matchPacket, matchQueuedError, quotedEchoPayload } from "../engine/matcher.ts";
+import { SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6, SO_EE_ORIGIN_LOCAL } from "../ffi/constants.ts";
+import { encodeEcho, internetChecksum } from "../icmp/mod.ts";
+
+const HOST4 = new Uint8Array([198, 18, 0, 2]);
+const TARGET4 = new Uint8Array([198, 18, 64, 1]);
+const OTHER4 = new Uint8Array([198, 18, 64, 2]);
+const ROUTER4 = new Uint8Array([198, 18, 1, 1]);
+const TARGET6 = new Uint8Array([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+
+function payload(size = 56, seed = 7): Uint8Array {
+  return Uint8Array.from({ length: size }, (_, i) => (i * 31 + seed) & 0xff);
+}
+
+interface FakeProbe extends MatchableProbe {
+  name: string;
+}
+
+/** A probe table keyed like a raw socket's: id << 16 | seq. */
+function table(...entries: [number, number, FakeProbe][]) {
+  const map = new Map(entries.map(([id, seq, probe]) => [id * 65536 + seq, probe]));
+  return (id: number, seq: number) => map.get(id * 65536 + seq);
+}
+
+function ipv4(source: Uint8Array, destination: Uint8Array, body: Uint8Array, ttl = 61): Uint8Array {
+  const total = 20 + body.length;
+  const header = new Uint8Array([
+    0x45,
+    0,
+    total >> 8,
+    total & 0xff,
+    0,
+    0,
+    0x40,
+    0,
+    ttl,
+    1,
+    0,
+    0,
+    ...source,
+    ...destination,
+  ]);
+  const sum = internetChecksum(header);
+  header[10] = sum >> 8;
+  header[11] = sum & 0xff;
+  return new Uint8Array([...header, ...body]);
+}
+
+/** An ICMPv4 error of `type`/`code` quoting `quoted` (inner IPv4 header and ICMP), with a valid checksum. */
+function icmp4Error(type: number, code: number, quoted: Uint8Array): Uint8Array {
+  const message = new Uint8Array([type, code, 0, 0, 0, 0, 0, 0, ...quoted]);
+  const sum = internetChecksum(message);
+  message[2] = sum >> 8;
+  message[3] = sum & 0xff;
+  return message;
+}
+
+const probe: FakeProbe = { name: "a", destination: TARGET4, payload: payload() };
+const lookup = table([0x1234, 9, probe]);
+
+Deno.test("matchPacket accepts a raw IPv4 reply from the probed address with the exact payload", () => {
+  const reply = encodeEcho(4, 0x1234, 9, probe.payload, { reply: true });
+  const match = matchPacket(
+    { family: 4, kind: "raw", data: ipv4(TARGET4, HOST4, reply), from: TARGET4, ttl: -1 },
+    lookup,
+  );
+  deepEqual(match, { type: "reply", probe, ttl: 61, bytes: 64 });
+});
+
+Deno.test("matchPacket ignores a reply from another address, and one with an unknown id or seq", () => {
+  const reply = encodeEcho(4, 0x1234, 9, probe.payload, { reply: true });
+  equal(matchPacket({ family: 4, kind: "raw", data: ipv4(OTHER4, HOST4, reply), from: OTHER4, ttl: -1 }, lookup), null);
+  const unknown = encodeEcho(4, 0x1234, 10, probe.payload, { reply: true });
+  equal(
+    matchPacket({ family: 4, kind: "raw", data: ipv4(TARGET4, HOST4, unknown), from: TARGET4, ttl: -1 }, lookup),
+    null,
+  );
+});
+
+Deno.test("matchPacket calls a reply with a changed payload corrupted, and ignores our own echo request", () => {
+  const damaged = payload();
+  damaged[3] ^= 1;
+  const reply = encodeEcho(4, 0x1234, 9, damaged, { reply: true });
+  deepEqual(
+    matchPacket({ family: 4, kind: "raw", data: ipv4(TARGET4, HOST4, reply), from: TARGET4, ttl: -1 }, lookup),
+    { type: "corrupted", probe },
+  );
+  const request = encodeEcho(4, 0x1234, 9, probe.payload);
+  equal(
+    matchPacket({ family: 4, kind: "raw", data: ipv4(HOST4, TARGET4, request), from: HOST4, ttl: -1 }, lookup),
+    null,
+  );
+});
+
+Deno.test("matchPacket reads datagram replies by msg_name and the TTL cmsg", () => {
+  const reply = encodeEcho(4, 0x1234, 9, probe.payload, { reply: true });
+  deepEqual(
+    matchPacket({ family: 4, kind: "datagram", data: reply, from: TARGET4, ttl: 63 }, lookup),
+    { type: "reply", probe, ttl: 63, bytes: 64 },
+  );
+  const probe6: FakeProbe = { name: "b", destination: TARGET6, payload: payload(8) };
+  const reply6 = encodeEcho(6, 0x1234, 9, probe6.payload, { reply: true });
+  deepEqual(
+    matchPacket({ family: 6, kind: "raw", data: reply6, from: TARGET6, ttl: -1 }, table([0x1234, 9, probe6])),
+    { type: "reply", probe: probe6, ttl: null, bytes: 16 },
+  );
+  equal(matchPacket({ family: 4, kind: "datagram", data: new Uint8Array(3), from: TARGET4, ttl: 63 }, lookup), null);
+});
+
+Deno.test("matchPacket attributes a raw ICMP error quoting our probe, with a full or a short quote", () => {
+  const request = encodeEcho(4, 0x1234, 9, probe.payload);
+  const full = icmp4Error(3, 13, ipv4(HOST4, TARGET4, request, 64));
+  const match = matchPacket(
+    { family: 4, kind: "raw", data: ipv4(ROUTER4, HOST4, full), from: ROUTER4, ttl: -1 },
+    lookup,
+  );
+  equal(match?.type, "error");
+  if (match?.type === "error") {
+    deepEqual(match.error, {
+      kind: "unreachable",
+      icmpType: 3,
+      code: 13,
+      from: "198.18.1.1",
+      message: "Communication Administratively Prohibited",
+    });
+  }
+  // RFC 792 routers quote only 8 bytes of the probe: no payload to check, so identifier and sequence decide.
+  const short = icmp4Error(11, 0, ipv4(HOST4, TARGET4, request, 64).subarray(0, 28));
+  const shortMatch = matchPacket(
+    { family: 4, kind: "raw", data: ipv4(ROUTER4, HOST4, short), from: ROUTER4, ttl: -1 },
+    lookup,
+  );
+  equal(shortMatch?.type === "error" && shortMatch.error.kind, "time-exceeded");
+});
+
+Deno.test("matchPacket rejects an off-path error whose quoted payload is not the probe's token", () => {
+  const forged = encodeEcho(4, 0x1234, 9, payload(56, 99));
+  const error = icmp4Error(3, 1, ipv4(HOST4, TARGET4, forged, 64));
+  equal(
+    matchPacket({ family: 4, kind: "raw", data: ipv4(ROUTER4, HOST4, error), from: ROUTER4, ttl: -1 }, lookup),
+    null,
+  );
+  // Quoting a probe to another destination does not count either.
+  const elsewhere = icmp4Error(3, 1, ipv4(HOST4, OTHER4, encodeEcho(4, 0x1234, 9, probe.payload), 64));
+  equal(
+    matchPacket({ family: 4, kind: "raw", data: ipv4(ROUTER4, HOST4, elsewhere), from: ROUTER4, ttl: -1 }, lookup),
+    null,
+  );
+});
+
+Deno.test("quotedEchoPayload finds the payload after the inner headers, empty for short quotes", () => {
+  const request = encodeEcho(4, 1, 2, payload(20));
+  deepEqual(quotedEchoPayload(4, icmp4Error(3, 0, ipv4(HOST4, TARGET4, request))), payload(20));
+  equal(quotedEchoPayload(4, icmp4Error(3, 0, ipv4(HOST4, TARGET4, request).subarray(0, 28))).length, 0);
+  equal(quotedEchoPayload(6, new Uint8Array(20)).length, 0);
+});
+
+Deno.test("matchQueuedError routes ICMP errors by msg_name and the quoted probe", () => {
+  const request = encodeEcho(4, 0x1234, 9, probe.payload);
+  const entry = {
+    family: 4 as const,
+    data: request,
+    destination: TARGET4,
+    origin: SO_EE_ORIGIN_ICMP,
+    errno: 111,
+    type: 3,
+    code: 3,
+    offender: "198.18.64.1",
+  };
+  const match = matchQueuedError(entry, lookup);
+  equal(match?.type, "error");
+  if (match?.type === "error") equal(match.error.message, "Destination Port Unreachable");
+  equal(matchQueuedError({ ...entry, destination: OTHER4 }, lookup), null);
+  equal(matchQueuedError({ ...entry, data: encodeEcho(4, 0x1234, 9, payload(56, 1)) }, lookup), null);
+  // A short quote (header only) still counts.
+  equal(matchQueuedError({ ...entry, data: request.subarray(0, 8) }, lookup)?.type, "error");
+});
+
+Deno.test("matchQueuedError words a local refusal as the router would have", () => {
+  const request = encodeEcho(6, 0x1234, 9, payload(8));
+  const probe6: FakeProbe = { name: "c", destination: TARGET6, payload: payload(8) };
+  const base = {
+    family: 6 as const,
+    data: request,
+    destination: TARGET6,
+    origin: SO_EE_ORIGIN_LOCAL,
+    type: 0,
+    code: 0,
+    offender: null,
+  };
+  const refused = matchQueuedError({ ...base, errno: 13 }, table([0x1234, 9, probe6]));
+  equal(refused?.type === "error" && refused.error.code, 1);
+  const other = matchQueuedError({ ...base, errno: 90 }, table([0x1234, 9, probe6]), () => "Message too long");
+  equal(other?.type === "error" && other.error.message, "send failed: Message too long");
+  const icmp6 = matchQueuedError(
+    { ...base, errno: 90, origin: SO_EE_ORIGIN_ICMP6, type: 2, code: 0, offender: "fd00::9" },
+    table([0x1234, 9, probe6]),
+  );
+  equal(icmp6?.type === "error" && icmp6.error.kind, "other");
+  equal(matchQueuedError({ ...base, errno: 42, origin: 4 }, table([0x1234, 9, probe6])), null);
+});
