@@ -8,6 +8,7 @@
  */
 import { monotonicMs, realtimeToMs } from "../ffi/clock.ts";
 import { Errno, POLLERR, POLLIN, SO_EE_ORIGIN_TIMESTAMPING } from "../ffi/constants.ts";
+import { readTxStamp, TxStamp } from "../ffi/timestamping.ts";
 import { isBroadcast } from "../ffi/broadcast.ts";
 import { strerror, SystemCallError } from "../ffi/errno.ts";
 import { Poller } from "../ffi/poller.ts";
@@ -32,7 +33,7 @@ export interface ProbeOwner {
   readonly control: Uint8Array | null;
   /** Per-probe timeout in ms. */
   readonly timeout: number;
-  /** End RTTs at the kernel's receive stamp when it is present and plausible. */
+  /** Make RTTs from the kernel's transmit and receive stamps when they are present and plausible. */
   readonly kernelTimestamps: boolean;
   /** The probe's first matching reply, within its timeout. */
   onReply(probe: Probe, reply: ReplyDetails): void;
@@ -60,6 +61,8 @@ export class Probe implements MatchableProbe {
   state: State = State.Pending;
   /** @internal Whether its window slot and receive-buffer share were given back. */
   released = false;
+  /** @internal The kernel's transmit stamp, CLOCK_REALTIME ms (clock.ts scale); NaN until it is read. */
+  sentKernel = NaN;
 
   /** @internal */
   constructor(
@@ -254,6 +257,7 @@ export class Engine {
   #watched: Channel[] = [];
   #closing: IcmpSocket[] = [];
   #woken = false;
+  readonly #txStamp = new TxStamp();
   #outstanding = 0;
   #received = 0;
   /** Keep sockets open while idle (a `Pinger`); otherwise the last user closes them. */
@@ -385,7 +389,7 @@ export class Engine {
     const socket = channel.socket;
     const key = channel.allocateKey();
     const length = writeEchoRequest(socket.packet, family, key >>> 16, key & 0xffff, payload);
-    const failure = this.#send(channel, length, owner);
+    const failure = this.#send(channel, length, owner, key);
     if (failure === Errno.EAGAIN || failure === Errno.ENOBUFS) return "backoff";
     if (socket.kind === "datagram" && channel.ident === -1 && failure === 0) channel.ident = socket.localPort();
     const probe = new Probe(
@@ -433,10 +437,10 @@ export class Engine {
    * failed send takes the queued errors (handing them to their probes) and the pending one, and tries again; the
    * same refusal with nothing pending is this send's own (a local route, a bad source).
    */
-  #send(channel: Channel, length: number, owner: ProbeOwner): number {
+  #send(channel: Channel, length: number, owner: ProbeOwner, key: number): number {
     const socket = channel.socket;
     const sockaddr = owner.destination.sockaddr;
-    let failure = socket.send(length, sockaddr, owner.control);
+    let failure = socket.send(length, sockaddr, owner.control, key);
     for (let attempt = 0; failure !== 0 && attempt < MAX_SEND_RETRIES; attempt++) {
       if (failure === Errno.EAGAIN || failure === Errno.ENOBUFS) return failure;
       if (failure !== Errno.EINTR) {
@@ -444,7 +448,7 @@ export class Engine {
         const pending = socket.takeError();
         if (attempt > 0 && taken === 0 && pending === 0) break;
       }
-      failure = socket.send(length, sockaddr, owner.control);
+      failure = socket.send(length, sockaddr, owner.control, key);
     }
     return failure;
   }
@@ -588,8 +592,9 @@ export class Engine {
   }
 
   /**
-   * Reads the error queue until it is empty and routes each entry: ICMP errors and local refusals to their probes.
-   * Returns how many entries were read. (Transmit timestamps, origin SO_EE_ORIGIN_TIMESTAMPING, arrive here too.)
+   * Reads the error queue until it is empty and routes each entry: transmit stamps and ICMP errors and local
+   * refusals to their probes. Returns how many entries were read. The loop reads it before the normal queue, so a
+   * probe's transmit stamp (queued inside its `sendmsg`) is read before its reply.
    */
   #drainErrors(channel: Channel): number {
     const socket = channel.socket;
@@ -618,7 +623,7 @@ export class Engine {
     const socket = channel.socket;
     const ancillary = socket.ancillary;
     if (!ancillary.hasError) return;
-    if (ancillary.errorOrigin === SO_EE_ORIGIN_TIMESTAMPING) return;
+    if (ancillary.errorOrigin === SO_EE_ORIGIN_TIMESTAMPING) return this.#onTxStamp(channel);
     const offender = fromSockaddr(ancillary.offender);
     const match = matchQueuedError(
       {
@@ -635,6 +640,25 @@ export class Engine {
       strerror,
     );
     if (match !== null) this.#apply(channel, match);
+  }
+
+  /**
+   * A transmit stamp: kept on its probe. A cut or foreign entry is dropped, and that probe's RTT is then made
+   * without it (`clock: "rx"`).
+   */
+  #onTxStamp(channel: Channel): void {
+    const socket = channel.socket;
+    const tx = this.#txStamp;
+    const status = readTxStamp(
+      socket.family,
+      socket.receivedControl,
+      socket.receivedControlLength,
+      socket.receivedFlags,
+      tx,
+    );
+    if (status !== "stamp") return;
+    const probe = channel.probes.get(socket.txKeys.keyOf(tx.counter));
+    if (probe !== undefined && Number.isNaN(probe.sentKernel)) probe.sentKernel = realtimeToMs(tx.sec, tx.nsec);
   }
 
   #apply(channel: Channel, match: PacketMatch<Probe>): void {
@@ -654,10 +678,18 @@ export class Engine {
     const socket = channel.socket;
     const owner = probe.owner;
     const stamp = socket.ancillary;
-    const kernelRtt = owner.kernelTimestamps && stamp.hasStamp
-      ? realtimeToMs(stamp.stampSec, stamp.stampNsec) - probe.sentRealtime
-      : null;
-    const { rtt, clock } = chooseRtt(socket.receivedMonotonic - probe.sentMonotonic, kernelRtt);
+    const user = socket.receivedMonotonic - probe.sentMonotonic;
+    let rx: number | null = null;
+    let kernel: number | null = null;
+    if (owner.kernelTimestamps && stamp.hasStamp) {
+      const received = realtimeToMs(stamp.stampSec, stamp.stampNsec);
+      rx = received - probe.sentRealtime;
+      // Its transmit stamp is normally read already; if the drain has not reached it yet, look once more. The
+      // error-queue read overwrites the socket's last message, so both receive readings are taken first.
+      if (Number.isNaN(probe.sentKernel) && socket.txStamps) this.#drainErrors(channel);
+      if (!Number.isNaN(probe.sentKernel)) kernel = received - probe.sentKernel;
+    }
+    const { rtt, clock } = chooseRtt({ user, rx, kernel });
     const reply: ReplyDetails = { rtt, clock, ttl, bytes };
     if (probe.state === State.Answered) {
       owner.onDuplicate(probe, reply);

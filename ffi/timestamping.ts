@@ -328,3 +328,77 @@ export function awaitReceiveStamping(budgetMs: number): boolean | null {
     if (live !== false || monotonicMs() >= deadline) return live;
   }
 }
+
+/** Sends whose key a {@linkcode TxKeyTable} remembers in counter mode: more than any window keeps in flight. */
+export const TX_KEY_RING_SIZE = 65536;
+
+/**
+ * Turns the `ee_data` of a socket's transmit stamps back into the key of the send they belong to.
+ *
+ * Each send carries its probe key in an `SCM_TS_OPT_ID` cmsg (Linux 6.13+), and the stamp's `ee_data` is that key.
+ * A kernel that refuses the cmsg (EINVAL on the first send) gets the same send again without it, and from then on
+ * `ee_data` is the socket's `OPT_ID` counter, which counts successful sends from 0 (on 6.18 a send that fails —
+ * EAGAIN, ENOBUFS, a pending ICMP error — takes no value; measured by bench/tx_stamps_probe.ts): the table then
+ * remembers the key of each of the last {@linkcode TX_KEY_RING_SIZE} successful sends by counter.
+ */
+export class TxKeyTable {
+  #mode: "unknown" | "cmsg" | "counter" = "unknown";
+  #ring: Float64Array | null = null;
+  #sent = 0;
+
+  /** `"cmsg"` or `"counter"` once a send has told, `"unknown"` before. */
+  get mode(): "unknown" | "cmsg" | "counter" {
+    return this.#mode;
+  }
+
+  /** Whether the next send should carry its key in an `SCM_TS_OPT_ID` cmsg. */
+  get cmsg(): boolean {
+    return this.#mode !== "counter";
+  }
+
+  /**
+   * Records the outcome of a send of `key`.
+   *
+   * @param key The probe key the send carried (or would have, without the cmsg).
+   * @param failure The send's errno, 0 when it was sent.
+   * @param withCmsg Whether the send carried the `SCM_TS_OPT_ID` cmsg.
+   * @returns `true` when the same send must be repeated without the cmsg (the kernel refused it).
+   *
+   * @example Keys by counter on a kernel without SCM_TS_OPT_ID
+   * ```ts
+   * import { TxKeyTable } from "./timestamping.ts";
+   * const keys = new TxKeyTable();
+   * console.log(keys.afterSend(0x1234_0007, 22, true)); // true: EINVAL, send again without the cmsg
+   * keys.afterSend(0x1234_0007, 0, false);
+   * console.log(keys.keyOf(0).toString(16)); // "12340007"
+   * ```
+   */
+  afterSend(key: number, failure: number, withCmsg: boolean): boolean {
+    if (withCmsg && failure === Errno.EINVAL && this.#mode === "unknown") {
+      this.#mode = "counter";
+      return true;
+    }
+    if (failure !== 0) return false;
+    if (withCmsg) {
+      this.#mode = "cmsg";
+    } else {
+      this.#ring ??= new Float64Array(TX_KEY_RING_SIZE);
+      this.#ring[this.#sent % TX_KEY_RING_SIZE] = key;
+      // ee_data is a u32: the counter wraps there, and 2 ** 32 is a multiple of the ring size.
+      this.#sent = (this.#sent + 1) >>> 0;
+    }
+    return false;
+  }
+
+  /**
+   * The key of the send a stamp with this `ee_data` belongs to; -1 when unknown (counter mode before that send).
+   *
+   * @param eeData The stamp's `ee_data`.
+   * @returns The send's key, or -1.
+   */
+  keyOf(eeData: number): number {
+    if (this.#mode !== "counter") return eeData;
+    if (this.#ring === null) return -1;
+    return this.#ring[eeData % TX_KEY_RING_SIZE];
+  }
+}

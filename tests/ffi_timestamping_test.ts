@@ -1,4 +1,4 @@
-import { equal } from "node:assert/strict";
+import { deepEqual, equal } from "node:assert/strict";
 import {
   AF_INET,
   Errno,
@@ -27,6 +27,8 @@ import {
   readTxStamp,
   receiveStampingLive,
   TIMESTAMPING_FLAGS,
+  TX_KEY_RING_SIZE,
+  TxKeyTable,
   TxStamp,
 } from "../ffi/timestamping.ts";
 
@@ -249,4 +251,47 @@ Deno.test("enableTimestamping() is accepted on a socket, and receive stamping go
 
 Deno.test("enableTimestamping() reports the errno of a refusal", () => {
   equal(enableTimestamping(-1), Errno.EBADF);
+});
+
+Deno.test("TxKeyTable: with SCM_TS_OPT_ID accepted, ee_data is the key itself", () => {
+  const keys = new TxKeyTable();
+  equal(keys.cmsg, true);
+  equal(keys.afterSend(0xabcd_0001, 0, true), false);
+  equal(keys.mode, "cmsg");
+  equal(keys.keyOf(0xabcd_0001), 0xabcd_0001);
+  // A later failure (pending ICMP error, EAGAIN, even EINVAL) changes nothing.
+  equal(keys.afterSend(5, Errno.EINVAL, true), false);
+  equal(keys.mode, "cmsg");
+});
+
+Deno.test("TxKeyTable: a kernel that refuses SCM_TS_OPT_ID switches to counting successful sends", () => {
+  const keys = new TxKeyTable();
+  equal(keys.afterSend(70, Errno.EINVAL, true), true);
+  equal(keys.mode, "counter");
+  equal(keys.cmsg, false);
+  keys.afterSend(70, 0, false);
+  // Failed sends take no counter value (measured on 6.18: EHOSTUNREACH, EAGAIN, ENOBUFS).
+  keys.afterSend(71, Errno.EAGAIN, false);
+  keys.afterSend(72, 0, false);
+  keys.afterSend(73, Errno.EHOSTUNREACH, false);
+  keys.afterSend(74, 0, false);
+  deepEqual([keys.keyOf(0), keys.keyOf(1), keys.keyOf(2)], [70, 72, 74]);
+});
+
+Deno.test("TxKeyTable: counter mode keeps the last TX_KEY_RING_SIZE keys, across the ring's wrap", () => {
+  const keys = new TxKeyTable();
+  keys.afterSend(0, Errno.EINVAL, true);
+  for (let i = 0; i < TX_KEY_RING_SIZE + 10; i++) keys.afterSend(1_000_000 + i, 0, false);
+  equal(keys.keyOf(TX_KEY_RING_SIZE + 9), 1_000_000 + TX_KEY_RING_SIZE + 9);
+  equal(keys.keyOf(10), 1_000_000 + 10);
+  equal(keys.keyOf(TX_KEY_RING_SIZE + 9 - TX_KEY_RING_SIZE + 1), 1_000_000 + 10);
+});
+
+Deno.test("TxKeyTable: before any send the mode is unknown and ee_data is taken as the key", () => {
+  const keys = new TxKeyTable();
+  equal(keys.mode, "unknown");
+  equal(keys.keyOf(9), 9);
+  // A send that failed for another reason decides nothing.
+  equal(keys.afterSend(9, Errno.EHOSTUNREACH, true), false);
+  equal(keys.mode, "unknown");
 });
