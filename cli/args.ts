@@ -56,8 +56,8 @@ Options:
   -S, --source ADDR    send from this local address
       --socket KIND    raw, datagram or auto (default auto)
   -w, --deadline S     stop sending after S seconds and report
-      --precise        require kernel receive timestamps: stop with exit
-                       status 2 if an RTT had to be taken in user space
+      --precise        require kernel transmit and receive timestamps: stop
+                       with exit status 2 if an RTT had to use user space
   -q, --quiet          no per-probe lines (also with --ndjson): header and
                        summary only
       --show-rtts      print every RTT after the summary

@@ -107,7 +107,7 @@ export async function runPing(
   let userClockReply: ReplyEvent | null = null;
   const onProbe = (event: ProbeEvent) => {
     if (
-      command.precise && event.type === "reply" && event.clock === "user" &&
+      command.precise && event.type === "reply" && event.clock !== "kernel" &&
       userClockReply === null
     ) {
       userClockReply = event;
@@ -152,11 +152,13 @@ export async function runPing(
     printSummary(command, out, result, elapsed);
   }
   if (userClockReply !== null) {
-    const { seq, rtt } = userClockReply;
+    const { seq, rtt, clock } = userClockReply;
     out.error(
-      `--precise: no kernel receive timestamp for icmp_seq=${seq} ` +
-        `(its RTT, ${formatMs(rtt)} ms, is from the user-space clock); ` +
-        "run without --precise to accept user-space timing",
+      `--precise: the kernel gave no ${clock === "rx" ? "transmit" : "receive"} timestamp for icmp_seq=${seq} ` +
+        `(its RTT, ${formatMs(rtt)} ms, was taken with ${
+          clock === "rx" ? "a user-space send stamp" : "the user-space clock"
+        }); ` +
+        "run without --precise to accept it",
     );
     return EXIT.error;
   }
