@@ -69,6 +69,7 @@ import {
   readScmTimestamping,
   readTxStamp,
   receiveStampingLive,
+  TIMESTAMPING_FLAGS,
   TxStamp,
 } from "../ffi/timestamping.ts";
 import { toSocketAddress } from "../ffi/sockaddr.ts";
@@ -519,6 +520,44 @@ async function congestedExperiment(family: 4 | 6, kind: Kind, targets: Targets) 
   };
 }
 
+/** SOF_TIMESTAMPING_TX_SCHED: a stamp before the packet enters the device's queueing, ahead of tcpdump's tap. */
+const TX_SCHED = 0x100;
+
+/**
+ * Where the kernel's transmit stamps fall: one probe every 20 ms (cold, as in the accuracy benchmark), each with a
+ * SCHED stamp (before the qdisc and the capture tap) and a SND stamp (in the driver, after the tap). Printed per
+ * probe as CLOCK_REALTIME ns, so the parent can set them against tcpdump's request stamps.
+ */
+async function placementExperiment(family: 4 | 6, kind: Kind, targets: Targets) {
+  const socket = openStamped(family, kind);
+  enableTimestamping(socket.fd, TIMESTAMPING_FLAGS | TX_SCHED);
+  const address = sockaddrOf(targets.target[family]);
+  const probes: { user: number; sched: number; snd: number }[] = [];
+  const tx = new TxStamp();
+  for (let i = 0; i < 50; i++) {
+    const length = writeEchoRequest(socket.packet, family, 0x6500, i, payload(i));
+    const [, before] = socket.send(length, address, i);
+    const probe = { user: before, sched: NaN, snd: NaN };
+    const deadline = performance.now() + 100;
+    while ((Number.isNaN(probe.sched) || Number.isNaN(probe.snd)) && performance.now() < deadline) {
+      if (socket.receive(true) < 0) {
+        await sleep(0);
+        continue;
+      }
+      const status = readTxStamp(family, socket.controlView, socket.controlLength, socket.flags, tx);
+      if (!tx.stamps.software || tx.counter !== i) continue;
+      const at = toNs(tx.stamps.softwareSec, tx.stamps.softwareNsec);
+      if (status === "stamp") probe.snd = at;
+      else if (tx.info === 1) probe.sched = at;
+    }
+    while (socket.receive(false) >= 0) { /* the reply */ }
+    probes.push(probe);
+    await sleep(20);
+  }
+  socket.close();
+  return { experiment: "placement", family, kind, base: BASE_SECOND, probes };
+}
+
 /** Fresh-process race: first reply after enabling, with and without warming. */
 async function raceExperiment(family: 4 | 6, kind: Kind, warm: boolean, targets: Targets) {
   const started = performance.now();
@@ -551,7 +590,11 @@ async function raceExperiment(family: 4 | 6, kind: Kind, warm: boolean, targets:
 async function child(request: { mode: string; family?: 4 | 6; kind?: Kind; warm?: boolean; targets: Targets }) {
   const { targets } = request;
   const out: unknown[] = [];
-  if (request.mode === "race") {
+  if (request.mode === "placement") {
+    for (const family of [4, 6] as const) {
+      for (const kind of ["raw", "datagram"] as const) out.push(await placementExperiment(family, kind, targets));
+    }
+  } else if (request.mode === "race") {
     out.push(await raceExperiment(request.family!, request.kind!, request.warm!, targets));
   } else if (request.mode === "congested") {
     for (const family of [4, 6] as const) {
@@ -582,10 +625,67 @@ async function inH(lab: Lab, request: object): Promise<unknown[]> {
   return out.stdout.trim().split("\n").map((line) => JSON.parse(line));
 }
 
+/** Medians, in µs, of SND − SCHED without and with tcpdump on h's link, and of each stamp against tcpdump's. */
+async function placement(lab: Lab, targets: Targets): Promise<void> {
+  type Result = { family: 4 | 6; kind: Kind; base: number; probes: { user: number; sched: number; snd: number }[] };
+  const quiet = await inH(lab, { mode: "placement", targets }) as Result[];
+  const file = await Deno.makeTempFile({ prefix: "mplab-probe-", suffix: ".pcap" });
+  const tcpdump = lab.spawn("h", [
+    "tcpdump",
+    "-i",
+    "to-r1",
+    "-n",
+    "-Z",
+    "root",
+    "--time-stamp-precision=nano",
+    "--immediate-mode",
+    "-U",
+    "-w",
+    file,
+    "icmp or icmp6",
+  ]);
+  await sleep(1000);
+  const watched = await inH(lab, { mode: "placement", targets }) as Result[];
+  await sleep(300);
+  tcpdump.kill("SIGTERM");
+  await tcpdump.status;
+  const read = await new Deno.Command("tcpdump", {
+    args: ["-r", file, "-n", "-tt", "--time-stamp-precision=nano"],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  await Deno.remove(file);
+  // Requests of the placement probes, in order per family (id 0x6500 on raw sockets; datagram ids are the kernel's).
+  const requests: Record<string, number[]> = { "4": [], "6": [] };
+  for (const line of new TextDecoder().decode(read.stdout).split("\n")) {
+    const m = /^(\d+)\.(\d{9}) (IP6?) \S+ > \S+: ICMP6?,? echo request/.exec(line);
+    if (m !== null) requests[m[3] === "IP6" ? "6" : "4"].push(toNs(Number(m[1]), Number(m[2])));
+  }
+  const us = (values: number[]) => Number((median(values.filter((v) => !Number.isNaN(v))) / 1e3).toFixed(2));
+  for (const [i, result] of quiet.entries()) {
+    const seen = watched[i];
+    // Each family's capture holds raw then datagram runs (50 requests each), as the child sent them.
+    const offset = seen.kind === "raw" ? 0 : 50;
+    const wire = requests[String(seen.family)].slice(offset, offset + 50);
+    console.log(JSON.stringify({
+      experiment: "placement",
+      family: result.family,
+      kind: result.kind,
+      sndMinusSchedUs: { withoutTcpdump: us(result.probes.map((p) => p.snd - p.sched)) },
+      withTcpdump: {
+        sndMinusSchedUs: us(seen.probes.map((p) => p.snd - p.sched)),
+        schedMinusTapUs: wire.length === 50 ? us(seen.probes.map((p, j) => p.sched - wire[j])) : "capture incomplete",
+        sndMinusTapUs: wire.length === 50 ? us(seen.probes.map((p, j) => p.snd - wire[j])) : "capture incomplete",
+        userMinusTapUs: wire.length === 50 ? us(seen.probes.map((p, j) => p.user - wire[j])) : "capture incomplete",
+      },
+    }));
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { child: { type: "string" }, race: { type: "string", default: "20" } },
+    options: { child: { type: "string" }, race: { type: "string", default: "20" }, only: { type: "string" } },
   });
   if (values.child !== undefined) return await child(JSON.parse(values.child));
   const available = await labAvailability();
@@ -601,6 +701,7 @@ async function main(): Promise<void> {
     prohibit: { 4: a.prohibit4, 6: a.prohibit6 },
     loopback: { 4: "127.0.0.1", 6: "::1" },
   };
+  if (values.only === "placement") return await placement(lab, targets);
   for (const line of await inH(lab, { mode: "main", targets })) console.log(JSON.stringify(line));
   // Congestion: a slow token bucket on h's link holds packets (and their send-buffer charge) back.
   const tc = await lab.exec("h", [
@@ -623,6 +724,7 @@ async function main(): Promise<void> {
     for (const line of await inH(lab, { mode: "congested", targets })) console.log(JSON.stringify(line));
     await lab.exec("h", ["tc", "qdisc", "del", "dev", "to-r1", "root"]);
   }
+  await placement(lab, targets);
   const runs = Number(values.race);
   for (const warm of [false, true]) {
     const tally = {

@@ -154,6 +154,8 @@ export class TxStamp {
   hasCounter = false;
   /** The socket's `OPT_ID` key of the send this stamp belongs to (`ee_data`), counting sends from 0. */
   counter = 0;
+  /** `ee_info` of the entry: `SCM_TSTAMP_SND` (0) for a stamp miniping asked for, SCHED (1) or ACK (2) otherwise. */
+  info = 0;
   /** Software transmit stamp, CLOCK_REALTIME seconds. */
   sec = 0;
   /** Nanoseconds part. */
@@ -222,6 +224,7 @@ export function readTxStamp(
         eeErrno = view.getUint32(data + SOCK_EXTENDED_ERR.errno, true);
         origin = view.getUint8(data + SOCK_EXTENDED_ERR.origin);
         info = view.getUint32(data + SOCK_EXTENDED_ERR.info, true);
+        out.info = info;
         out.counter = view.getUint32(data + SOCK_EXTENDED_ERR.data, true);
       }
     }
