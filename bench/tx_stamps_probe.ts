@@ -666,7 +666,9 @@ async function placement(lab: Lab, targets: Targets): Promise<void> {
     const seen = watched[i];
     // Each family's capture holds raw then datagram runs (50 requests each), as the child sent them.
     const offset = seen.kind === "raw" ? 0 : 50;
-    const wire = requests[String(seen.family)].slice(offset, offset + 50);
+    // The child counted its stamps from its own base second.
+    const shift = (BASE_SECOND - seen.base) * 1e9;
+    const wire = requests[String(seen.family)].slice(offset, offset + 50).map((at) => at + shift);
     console.log(JSON.stringify({
       experiment: "placement",
       family: result.family,
