@@ -99,6 +99,12 @@ const RECEIVE_BATCH = 4096;
 const POLL_TIMEOUT_MS = 1000;
 /** Receive-buffer truesize of one queued reply beyond its packet bytes (~830 B for a 64-byte reply, measured). */
 const REPLY_OVERHEAD = 768;
+/**
+ * Receive-buffer truesize of one queued transmit stamp: the error queue shares the receive buffer, and a stamp
+ * (OPT_TSONLY, no packet copy) takes about what a reply does beyond its bytes (128 stamps and 128 replies filled the
+ * default 208 KiB, measured by bench/tx_stamps_probe.ts). A whole window of stamps can be queued before a drain.
+ */
+const TX_STAMP_OVERHEAD = 768;
 /** Sends retried after taking pending errors, before a refusal counts as this probe's own. */
 const MAX_SEND_RETRIES = 8;
 /** Identifier and sequence space per socket: raw sockets choose both, datagram sockets only the sequence. */
@@ -205,7 +211,8 @@ export class SocketPool {
 
   /** Sizes every socket's receive buffer for `window` outstanding probes of `packetBytes` each. */
   reserve(window: number, packetBytes: number): void {
-    const wanted = Math.min(MAX_RECEIVE_BUFFER, Math.ceil(window * (REPLY_OVERHEAD + packetBytes) / 2));
+    const perProbe = REPLY_OVERHEAD + packetBytes + TX_STAMP_OVERHEAD;
+    const wanted = Math.min(MAX_RECEIVE_BUFFER, Math.ceil(window * perProbe / 2));
     if (wanted <= this.receiveBuffer) return;
     this.receiveBuffer = wanted;
     for (const channel of this.channels) channel.budget = channel.socket.growReceiveBuffer(wanted);
@@ -383,7 +390,8 @@ export class Engine {
     const pool = owner.pool;
     const family = pool.family;
     const packetBytes = 8 + payload.length + (family === 4 && pool.kind === "raw" ? 20 : 0);
-    const cost = REPLY_OVERHEAD + packetBytes;
+    // Every socket of a pool has the same stamping (the first one's, which stands for the kernel's).
+    const cost = REPLY_OVERHEAD + packetBytes + (pool.channels[0]?.socket.txStamps === false ? 0 : TX_STAMP_OVERHEAD);
     const channel = pool.pick(cost);
     if (channel === null) return "backoff";
     const socket = channel.socket;
