@@ -100,11 +100,11 @@ const POLL_TIMEOUT_MS = 1000;
 /** Receive-buffer truesize of one queued reply beyond its packet bytes (~830 B for a 64-byte reply, measured). */
 const REPLY_OVERHEAD = 768;
 /**
- * Receive-buffer truesize of one queued transmit stamp: the error queue shares the receive buffer, and a stamp
- * (OPT_TSONLY, no packet copy) takes about what a reply does beyond its bytes (128 stamps and 128 replies filled the
- * default 208 KiB, measured by bench/tx_stamps_probe.ts). A whole window of stamps can be queued before a drain.
+ * Receive-buffer truesize of one queued transmit stamp: the error queue shares the receive buffer. 832 B per stamp
+ * (OPT_TSONLY, no packet copy), measured with SO_MEMINFO on raw and datagram sockets (200 stamps, 166,400 B). A whole
+ * window of stamps can be queued before a drain; left out, a 4,096-probe sweep lost ~100 replies to a full buffer.
  */
-const TX_STAMP_OVERHEAD = 768;
+const TX_STAMP_OVERHEAD = 832;
 /** Sends retried after taking pending errors, before a refusal counts as this probe's own. */
 const MAX_SEND_RETRIES = 8;
 /** Identifier and sequence space per socket: raw sockets choose both, datagram sockets only the sequence. */
