@@ -1,14 +1,16 @@
 /**
- * The `miniping` command: ICMP echo with live per-probe lines, a summary with
- * percentiles, JSON and NDJSON output, and iputils' exit statuses.
+ * The `miniping` command: ICMP echo with live per-probe lines and a summary with percentiles for one host (iputils'
+ * way), or many hosts at once with one aligned row each (fping's way: several HOSTs, `-f FILE`, `-g CIDR`), with JSON
+ * and NDJSON output.
  *
  * ```sh
  * deno install --global --allow-ffi -n miniping cli.ts
- * miniping -c 5 -i 0.2 example.com
+ * miniping -c 5 -i 0.2 127.0.0.1
+ * miniping -c 1 -g 127.0.0.0/30
  * ```
  *
- * Runs with `--allow-ffi` alone. Exit status: 0 if a reply arrived, 1 if none
- * did, 2 on any other error.
+ * Runs with `--allow-ffi` alone. Exit status with one host: 0 if a reply arrived, 1 if none did; with several: 0 if
+ * every host answered, 1 if some did not; 2 on any other error.
  *
  * @module
  */

@@ -18,6 +18,7 @@ export * from "./pinger.ts";
 export * from "./resolve_host.ts";
 export * from "./ping_result.ts";
 export * from "./errors.ts";
+export { SystemCallError } from "./ffi/errno.ts";
 export type { OsGuess } from "./stats/ttl.ts";
 
 if (import.meta.main) {

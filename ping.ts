@@ -14,7 +14,6 @@ export type {
   TimeoutEvent,
 } from "./engine/events.ts";
 export { PING_DEFAULTS, PING_LIMITS, SOCKET_KINDS, type SocketKind } from "./engine/options.ts";
-export { SystemCallError } from "./ffi/errno.ts";
 
 /** Options of {@linkcode ping}. Times are milliseconds. */
 export interface PingOptions {

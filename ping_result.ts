@@ -1,5 +1,5 @@
 import { estimateHops, guessOs, type OsGuess } from "./stats/ttl.ts";
-import { lossPercent, summarizeRtts } from "./stats/summary.ts";
+import { interarrivalJitter, lossPercent, summarizeRtts } from "./stats/summary.ts";
 
 /** The plain-object form of a {@linkcode PingResult}, as produced by `toJSON()`. */
 export interface PingResultJson {
@@ -29,8 +29,13 @@ export interface PingResultJson {
   mean: number | null;
   /** Median RTT in ms, `null` without replies. */
   median: number | null;
-  /** Sample standard deviation of the RTTs in ms (n − 1); 0 with fewer than 2 replies. */
+  /** pyminiping's jitter: the sample standard deviation of the RTTs in ms (n − 1); 0 with fewer than 2 replies. */
   jitter: number;
+  /**
+   * RFC 3550 interarrival jitter of the RTTs in sequence order, in ms (J += (|D| − J) / 16): what VoIP tools call
+   * jitter. 0 with fewer than 2 replies.
+   */
+  interarrivalJitter: number;
   /** 95th percentile RTT in ms (linear interpolation between closest ranks), `null` without replies. */
   p95: number | null;
   /** RTTs in ms, in sequence order. */
@@ -68,7 +73,14 @@ export interface PingTally {
 }
 
 /**
- * The outcome of a {@linkcode ping} run: counts, loss and RTT statistics in milliseconds.
+ * The fields of a {@linkcode PingResult} are those of {@linkcode PingResultJson}, read-only; declared once there and
+ * merged into the class here, so the interface, the class and `toJSON()` cannot drift apart.
+ */
+export interface PingResult extends Readonly<PingResultJson> {}
+
+/**
+ * The outcome of a {@linkcode ping} run: counts, loss and RTT statistics in milliseconds. Its fields are those of
+ * {@linkcode PingResultJson}; `toJSON()` gives them as a plain object.
  *
  * @example Build a result by hand
  * ```ts
@@ -83,73 +95,20 @@ export interface PingTally {
  * equal(result.success, true);
  * ```
  */
-export class PingResult implements PingResultJson {
-  /** Always true: tells a result from a `PingFailure` in `pingMany()`'s entries. */
+export class PingResult {
+  /** Tells a result from a `PingFailure` in `pingMany()`'s entries. */
   readonly ok = true as const;
   /** Position of the target in `pingMany()`'s input; 0 for `ping()`. */
   readonly index: number;
-  /** The host as the caller gave it. */
-  readonly host: string;
-  /** The address that was probed. */
-  readonly address: string;
-  /** The address family that was used. */
-  readonly family: 4 | 6;
-  /** Echo requests sent. */
-  readonly sent: number;
-  /** Probes answered by a matching echo reply in time. */
-  readonly received: number;
-  /** Extra copies of replies already counted. */
-  readonly duplicates: number;
-  /** Replies that matched a probe but failed the checksum or payload check. */
-  readonly corrupted: number;
-  /** ICMP error messages (and local send refusals) for our probes. */
-  readonly errors: number;
-  /** Percent of sent probes without a reply, 0–100. */
-  readonly loss: number;
-  /** Smallest RTT in ms, `null` without replies. */
-  readonly min: number | null;
-  /** Largest RTT in ms, `null` without replies. */
-  readonly max: number | null;
-  /** Mean RTT in ms, `null` without replies. */
-  readonly mean: number | null;
-  /** Median RTT in ms, `null` without replies. */
-  readonly median: number | null;
-  /** Sample standard deviation of the RTTs in ms (n − 1); 0 with fewer than 2 replies. */
-  readonly jitter: number;
-  /** 95th percentile RTT in ms, `null` without replies. */
-  readonly p95: number | null;
-  /** RTTs in ms, in sequence order. */
-  readonly rtts: number[];
-  /** TTL (IPv4) or hop limit (IPv6) of the first reply. */
-  readonly ttl: number | null;
-  /** Hops estimated from `ttl`. */
-  readonly hops: number | null;
-  /** Operating-system class guessed from an IPv4 TTL; `null` for IPv6. */
-  readonly osGuess: OsGuess | null;
 
-  /** Builds a result from the raw tally of a run. */
+  /**
+   * Builds a result from the raw tally of a run.
+   *
+   * @param tally The counts and RTTs the run gathered.
+   */
   constructor(tally: PingTally) {
     this.index = tally.index ?? 0;
-    this.host = tally.host;
-    this.address = tally.address;
-    this.family = tally.family;
-    this.sent = tally.sent;
-    this.rtts = [...tally.rtts];
-    this.received = this.rtts.length;
-    this.duplicates = tally.duplicates;
-    this.corrupted = tally.corrupted;
-    this.errors = tally.errors;
-    this.loss = lossPercent(this.sent, this.received);
-    const summary = summarizeRtts(this.rtts);
-    this.min = summary.min;
-    this.max = summary.max;
-    this.mean = summary.mean;
-    this.median = summary.median;
-    this.jitter = summary.jitter;
-    this.p95 = summary.p95;
-    this.ttl = tally.ttl;
-    this.hops = tally.ttl === null ? null : estimateHops(tally.ttl);
-    this.osGuess = tally.ttl === null || tally.family === 6 ? null : guessOs(tally.ttl);
+    Object.assign(this, deriveFields(tally));
   }
 
   /** True when at least one reply arrived. */
@@ -162,28 +121,55 @@ export class PingResult implements PingResultJson {
     return this.loss;
   }
 
-  /** The plain object, with the field names of {@linkcode PingResultJson}. */
+  /**
+   * The plain object, with the field names of {@linkcode PingResultJson}.
+   *
+   * @returns A copy of the fields.
+   */
   toJSON(): PingResultJson {
-    return {
-      host: this.host,
-      address: this.address,
-      family: this.family,
-      sent: this.sent,
-      received: this.received,
-      duplicates: this.duplicates,
-      corrupted: this.corrupted,
-      errors: this.errors,
-      loss: this.loss,
-      min: this.min,
-      max: this.max,
-      mean: this.mean,
-      median: this.median,
-      jitter: this.jitter,
-      p95: this.p95,
-      rtts: [...this.rtts],
-      ttl: this.ttl,
-      hops: this.hops,
-      osGuess: this.osGuess,
-    };
+    const json = {} as Record<string, unknown>;
+    for (const key of FIELD_ORDER) json[key] = this[key];
+    json.rtts = [...this.rtts];
+    return json as unknown as PingResultJson;
   }
+}
+
+/** Every field, in the order of `toJSON()`; the type checks that it lists each key of PingResultJson. */
+const FIELD_ORDER = Object.keys(deriveFields({
+  host: "",
+  address: "",
+  family: 4,
+  sent: 0,
+  rtts: [],
+  ttl: null,
+  duplicates: 0,
+  corrupted: 0,
+  errors: 0,
+})) as (keyof PingResultJson)[];
+
+function deriveFields(tally: PingTally): PingResultJson {
+  const rtts = [...tally.rtts];
+  const summary = summarizeRtts(rtts);
+  return {
+    host: tally.host,
+    address: tally.address,
+    family: tally.family,
+    sent: tally.sent,
+    received: rtts.length,
+    duplicates: tally.duplicates,
+    corrupted: tally.corrupted,
+    errors: tally.errors,
+    loss: lossPercent(tally.sent, rtts.length),
+    min: summary.min,
+    max: summary.max,
+    mean: summary.mean,
+    median: summary.median,
+    jitter: summary.jitter,
+    interarrivalJitter: interarrivalJitter(rtts),
+    p95: summary.p95,
+    rtts,
+    ttl: tally.ttl,
+    hops: tally.ttl === null ? null : estimateHops(tally.ttl),
+    osGuess: tally.ttl === null || tally.family === 6 ? null : guessOs(tally.ttl),
+  };
 }

@@ -1,66 +1,120 @@
 /**
- * Start-up cost of the command: `miniping -c 1 127.0.0.1` beside iputils `ping -c 1 127.0.0.1`, with an empty Deno
- * script and `miniping --version` to show what dominates. Wall times from hyperfine (median of the runs), peak memory
- * from `/usr/bin/time -f %M` (median of the runs). Needs root (raw sockets on loopback), hyperfine and iputils ping.
+ * Start-up cost of the command against the goal of issue 9: `miniping -c 1 127.0.0.1` within 1.5× the wall time and
+ * 1.3× the peak RSS of an empty `deno run`, measured in the same hyperfine run. iputils `ping -c 1` and
+ * `miniping --version` are shown beside them, and any number of candidate entry points (`--candidate NAME=PATH`, e.g.
+ * a bundled build) can join the same run, so that every start-up idea is measured against the same baseline.
  *
- * Usage: `deno run -A bench/startup.ts [--runs 30]`
+ * Wall times: hyperfine (`-N`, warm-ups, then `--runs` runs), repeated `--rounds` times with the commands interleaved
+ * in each round; the table gives the median over rounds of each round's median. Peak RSS: `/usr/bin/time -f %M`,
+ * interleaved the same way, median. CPU (user + system) is shown too: on a loaded machine it moves less than the wall
+ * time. Needs root (raw sockets on loopback), hyperfine and iputils ping. No `node:` imports, so the script's own
+ * start-up does not touch the Node layer.
+ *
+ * Usage: `deno run -A bench/startup.ts [--runs 30] [--rounds 3] [--candidate NAME=PATH ...]`
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { median } from "../stats/summary.ts";
 
-const { values } = parseArgs({ args: Deno.args, options: { runs: { type: "string", default: "30" } } });
-const runs = Number(values.runs);
+interface Settings {
+  runs: number;
+  rounds: number;
+  candidates: [string, string][];
+}
+
+function parseSettings(args: string[]): Settings {
+  const settings: Settings = { runs: 30, rounds: 3, candidates: [] };
+  for (let i = 0; i < args.length; i++) {
+    const [flag, value] = [args[i], args[i + 1]];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    i++;
+    if (flag === "--runs") settings.runs = Number(value);
+    else if (flag === "--rounds") settings.rounds = Number(value);
+    else if (flag === "--candidate") {
+      const [name, path] = value.split("=");
+      if (path === undefined) throw new Error(`--candidate wants NAME=PATH, got ${value}`);
+      settings.candidates.push([name, path]);
+    } else throw new Error(`unknown option ${flag}`);
+  }
+  if (!(settings.runs >= 3 && settings.rounds >= 1)) throw new Error("--runs must be ≥ 3 and --rounds ≥ 1");
+  return settings;
+}
+
+const settings = parseSettings(Deno.args);
 const root = new URL("../", import.meta.url).pathname;
 const empty = await Deno.makeTempFile({ suffix: ".ts" });
 const deno = Deno.execPath();
+const ping = `${deno} run --allow-ffi`;
 
 const commands: [string, string][] = [
-  ["miniping -c 1 127.0.0.1", `${deno} run --allow-ffi ${root}cli.ts -c 1 127.0.0.1`],
-  ["iputils ping -c 1 127.0.0.1", "ping -c 1 127.0.0.1"],
   ["deno run (empty script)", `${deno} run ${empty}`],
-  ["miniping --version", `${deno} run --allow-ffi ${root}cli.ts --version`],
+  ["miniping -c 1 127.0.0.1", `${ping} ${root}cli.ts -c 1 127.0.0.1`],
+  ["miniping --version", `${ping} ${root}cli.ts --version`],
+  ["iputils ping -c 1 127.0.0.1", "ping -c 1 127.0.0.1"],
+  ...settings.candidates.map(([name, path]): [string, string] => [
+    `${name}: -c 1 127.0.0.1`,
+    `${ping} ${path} -c 1 127.0.0.1`,
+  ]),
 ];
+
+const decoder = new TextDecoder();
 
 async function output(command: string, args: string[]): Promise<string> {
   const { code, stdout, stderr } = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
-  if (code !== 0) throw new Error(`${command} failed: ${new TextDecoder().decode(stderr)}`);
-  return new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+  if (code !== 0) throw new Error(`${command} ${args.join(" ")} failed: ${decoder.decode(stderr)}`);
+  return decoder.decode(stdout) + decoder.decode(stderr);
 }
 
+interface HyperfineResult {
+  times: number[];
+  user: number;
+  system: number;
+}
+
+const walls: number[][] = commands.map(() => []);
+const cpus: number[][] = commands.map(() => []);
+const rss: number[][] = commands.map(() => []);
 const json = await Deno.makeTempFile({ suffix: ".json" });
-await output("hyperfine", [
-  "-N",
-  "--warmup",
-  "3",
-  "--runs",
-  String(runs),
-  "--export-json",
-  json,
-  ...commands.map(([, command]) => command),
-]);
-const report = JSON.parse(await Deno.readTextFile(json)) as { results: { times: number[] }[] };
-
-const rows = [];
-for (const [i, [name, command]] of commands.entries()) {
-  const [program, ...args] = command.split(" ");
-  const rss: number[] = [];
-  for (let run = 0; run < Math.min(runs, 10); run++) {
-    const text = await output("/usr/bin/time", ["-f", "RSS %M", program, ...args]);
-    rss.push(Number(/RSS (\d+)/.exec(text)![1]));
+for (let round = 0; round < settings.rounds; round++) {
+  await output("hyperfine", [
+    "-N",
+    "--warmup",
+    "3",
+    "--runs",
+    String(settings.runs),
+    "--export-json",
+    json,
+    ...commands.map(([, command]) => command),
+  ]);
+  const report = JSON.parse(await Deno.readTextFile(json)) as { results: HyperfineResult[] };
+  report.results.forEach((result, i) => {
+    walls[i].push(median([...result.times].sort((a, b) => a - b)) * 1000);
+    cpus[i].push((result.user + result.system) * 1000);
+  });
+  for (let run = 0; run < Math.min(settings.runs, 10); run++) {
+    for (const [i, [, command]] of commands.entries()) {
+      const [program, ...args] = command.split(" ");
+      const text = await output("/usr/bin/time", ["-f", "RSS %M", program, ...args]);
+      rss[i].push(Number(/RSS (\d+)/.exec(text)![1]) / 1024);
+    }
   }
-  const wall = median([...report.results[i].times].sort((a, b) => a - b)) * 1000;
-  rows.push({ name, wall, rss: median(rss.sort((a, b) => a - b)) / 1024 });
-}
-const base = rows[1];
-console.log("| command | median wall time | vs iputils | median peak RSS | vs iputils |");
-console.log("|---|---|---|---|---|");
-for (const row of rows) {
-  console.log(
-    `| \`${row.name}\` | ${row.wall.toFixed(1)} ms | ${(row.wall / base.wall).toFixed(1)}× | ` +
-      `${row.rss.toFixed(1)} MB | ${(row.rss / base.rss).toFixed(1)}× |`,
-  );
 }
 await Deno.remove(empty);
 await Deno.remove(json);
+
+const middle = (values: number[]) => median([...values].sort((a, b) => a - b));
+const rows = commands.map(([name], i) => ({ name, wall: middle(walls[i]), cpu: middle(cpus[i]), rss: middle(rss[i]) }));
+const base = rows[0];
+console.log(
+  `${settings.rounds} round(s) × ${settings.runs} runs; goal for miniping: wall ≤ 1.5× and RSS ≤ 1.3× the empty script`,
+);
+console.log("| command | median wall | vs empty deno run | CPU (user+sys) | median peak RSS | vs empty deno run |");
+console.log("|---|---|---|---|---|---|");
+for (const row of rows) {
+  console.log(
+    `| \`${row.name}\` | ${row.wall.toFixed(1)} ms | ${(row.wall / base.wall).toFixed(2)}× | ${
+      row.cpu.toFixed(1)
+    } ms | ` +
+      `${row.rss.toFixed(1)} MiB | ${(row.rss / base.rss).toFixed(2)}× |`,
+  );
+}

@@ -7,6 +7,29 @@
 import type { ProbeEvent } from "../ping.ts";
 import type { PingResultJson } from "../ping_result.ts";
 
+/** How one probe of a run ended, for `-j`'s `probes` list. */
+export interface ProbeOutcome {
+  /** Probe number, 1 for the first. */
+  seq: number;
+  /** The ICMP sequence number on the wire. */
+  icmpSeq: number;
+  /** What happened. */
+  outcome: "reply" | "timeout" | "error";
+  /** RTT in ms, for a reply. */
+  rtt?: number;
+  /** The ICMP error or send failure, for an error. */
+  message?: string;
+}
+
+/** Turns an event into its `-j` probe outcome; `null` for a duplicate (already counted by its probe). */
+export function probeOutcome(event: ProbeEvent): ProbeOutcome | null {
+  if (event.type === "duplicate") return null;
+  const outcome: ProbeOutcome = { seq: event.seq, icmpSeq: event.icmpSeq, outcome: event.type };
+  if (event.type === "reply") outcome.rtt = event.rtt;
+  if (event.type === "error") outcome.message = event.message;
+  return outcome;
+}
+
 /**
  * How a human line is coloured: `good` (no loss), `warn` (duplicates,
  * timeouts, partial loss), `bad` (ICMP errors, total loss).
@@ -54,24 +77,53 @@ export function headerLine(host: string, address: string, size: number): Line {
   return { text: `PING ${host} (${address}): ${size} data bytes` };
 }
 
-/** The human line for one probe event. */
-export function eventLine(event: ProbeEvent): Line {
+/** The sequence number a line shows: the one on the wire, which tcpdump and firewall logs show. */
+export function wireSeq(event: ProbeEvent): number {
+  return event.icmpSeq;
+}
+
+/** Extras of a human probe line. */
+export interface EventLineOptions {
+  /** `-D`: prefix the event's time (ms epoch) as iputils' `[seconds.micros]`. */
+  timestamp?: number;
+  /** `-a`: ring the terminal bell before a reply. */
+  bell?: boolean;
+}
+
+const BELL = "\x07";
+const MICROS_DECIMALS = 6;
+
+/** iputils' `-D` prefix: `[1700000000.123456] `. */
+export function timestampPrefix(ms: number): string {
+  return `[${(ms / 1000).toFixed(MICROS_DECIMALS)}] `;
+}
+
+/** The human line for one probe event, iputils' wording. */
+export function eventLine(event: ProbeEvent, options: EventLineOptions = {}): Line {
+  const line = bareEventLine(event);
+  const prefix = options.timestamp === undefined ? "" : timestampPrefix(options.timestamp);
+  const bell = options.bell && event.type === "reply" ? BELL : "";
+  return { ...line, text: `${bell}${prefix}${line.text}` };
+}
+
+function bareEventLine(event: ProbeEvent): Line {
+  const seq = wireSeq(event);
   switch (event.type) {
     case "reply":
     case "duplicate": {
       const ttl = event.ttl === null ? "" : ` ttl=${event.ttl}`;
       const text = `${event.bytes} bytes from ${event.from}: ` +
-        `icmp_seq=${event.seq}${ttl} time=${formatMs(event.rtt)} ms`;
+        `icmp_seq=${seq}${ttl} time=${formatMs(event.rtt)} ms`;
       return event.type === "reply" ? { text } : { text: `${text} (DUP!)`, tone: "warn" };
     }
     case "timeout":
-      return { text: `Request timeout for icmp_seq=${event.seq}`, tone: "warn" };
+      return { text: `Request timeout for icmp_seq=${seq}`, tone: "warn" };
     case "error":
       // A null source means the local stack refused the send (no router).
       return {
         text: event.from === null
-          ? `Local error icmp_seq=${event.seq}: ${event.message}`
-          : `From ${event.from} icmp_seq=${event.seq} ${event.message}`,
+          ? `Local error icmp_seq=${seq}: ${event.message}`
+          : `From ${event.from} icmp_seq=${seq} ${event.message}`,
         tone: "bad",
       };
   }
@@ -140,17 +192,34 @@ export function summaryLines(
   return lines;
 }
 
-/** The `-j` document: the result as indented JSON. */
-export function jsonDocument(result: PingResultJson): string {
-  return JSON.stringify(result, null, 2);
+const MICROS_PER_MS = 1000;
+
+/**
+ * `JSON.stringify`'s replacer for every machine output: fractional numbers are rounded to three decimals, which is
+ * the microsecond for times in ms (a float's 16 digits would promise precision no clock here has).
+ */
+export function roundNumbers(_key: string, value: unknown): unknown {
+  return typeof value === "number" && !Number.isInteger(value)
+    ? Math.round(value * MICROS_PER_MS) / MICROS_PER_MS
+    : value;
+}
+
+/** `-j`'s object for one host: the result, then each probe's outcome (so lost probes show). */
+export function jsonResult(result: PingResultJson, probes: readonly ProbeOutcome[]): Record<string, unknown> {
+  return { ...result, probes };
+}
+
+/** The `-j` document: indented JSON, numbers rounded to the microsecond. */
+export function jsonDocument(document: unknown): string {
+  return JSON.stringify(document, roundNumbers, 2);
 }
 
 /** One `--ndjson` line (without the newline) for a probe event. */
 export function ndjsonEvent(event: ProbeEvent): string {
-  return JSON.stringify(event);
+  return JSON.stringify(event, roundNumbers);
 }
 
-/** The final `--ndjson` line: `{"type":"summary", …result}`. */
+/** A `--ndjson` summary line: `{"type":"summary", …result}`. */
 export function ndjsonSummary(result: PingResultJson): string {
-  return JSON.stringify({ type: "summary", ...result });
+  return JSON.stringify({ type: "summary", ...result }, roundNumbers);
 }

@@ -1,37 +1,30 @@
 /**
- * `miniping`'s wiring: parse, resolve, print the header, run `ping()` with a
- * signal that Ctrl-C and `-w` abort, stream events, print the summary and
- * pick the exit status.
+ * `miniping`'s dispatch: a subcommand (`serve`) by its first argument, else the options decide between one host
+ * (iputils' mode, {@linkcode runPing}) and several (fping's mode, {@linkcode runSweep}). Each mode lives in its own
+ * module, so a new one extends this table instead of growing a function.
  *
  * @module
  */
 import config from "../deno.json" with { type: "json" };
-import { ping, type ProbeEvent, type ReplyEvent } from "../ping.ts";
-import type { PingResultJson } from "../ping_result.ts";
-import { type Command, HELP_HINT, parseCommand, type PingCommand, PROGRAM, USAGE, UsageError } from "./args.ts";
-import { eventLine, formatMs, headerLine, jsonDocument, ndjsonEvent, ndjsonSummary, summaryLines } from "./format.ts";
-import { classifyFailure, EXIT, exitCodeFor, oneLine } from "./outcome.ts";
-import { Output, type Sink } from "./output.ts";
-import { resolveHost } from "../resolve_host.ts";
+import { type Command, HELP_HINT, parseCommand, PROGRAM, USAGE, UsageError } from "./args.ts";
+import { EXIT, oneLine } from "./outcome.ts";
+import { Output, writeAll } from "./output.ts";
+// One host is the common case and the start-up figure that counts: loaded with the command (a dynamic import cost
+// about 5 ms there in bench/startup.ts). Several hosts load their module when asked for.
+import { runPing } from "./ping_command.ts";
 
-/** What a run needs from outside, replaceable in tests. */
-export interface RunDependencies {
-  /** The library's `ping()`. */
-  ping: typeof ping;
-  /** Resolves the host to the literal address to probe. */
-  resolveHost: typeof resolveHost;
-}
-
-const REAL: RunDependencies = { ping, resolveHost };
-
-/** The status of a process ended by a second Ctrl-C (128 + SIGINT). */
-const EXIT_FORCED = 130;
+/** The subcommands, each loaded only when asked for. */
+const SUBCOMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => Promise<number>>>> = {
+  serve: async () => (await import("./serve_command.ts")).serve,
+};
 
 /**
- * Runs `miniping` with `args` (the arguments after the program name) and
- * returns the exit status: 0 if a reply arrived, 1 if none did, 2 for any
- * other error. Prints to stdout and stderr; does not exit, except that a
- * second Ctrl-C during a run ends the process at once (status 130).
+ * Runs `miniping` with `args` (the arguments after the program name) and returns the exit status: 0 if a reply
+ * arrived, 1 if none did, 2 for any other error. Prints to stdout and stderr; does not exit, except that a second
+ * Ctrl-C during a run ends the process at once (status 130).
+ *
+ * @param args The arguments after the program name.
+ * @returns The exit status.
  *
  * @example Print the version
  * ```ts
@@ -42,25 +35,26 @@ const EXIT_FORCED = 130;
  * ```
  */
 export async function main(args: readonly string[]): Promise<number> {
+  const subcommand = args.length > 0 ? SUBCOMMANDS[args[0]] : undefined;
+  if (subcommand !== undefined) return await runSubcommand(args[0], subcommand, args.slice(1));
   let command: Command;
   try {
     command = parseCommand(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error("%s", `${PROGRAM}: ${error.message} ${HELP_HINT}`);
+    printError(`${error.message} ${HELP_HINT}`);
     return EXIT.error;
   }
   switch (command.kind) {
     case "help":
-      console.log("%s", USAGE.trimEnd());
-      return EXIT.reply;
+      return print(USAGE);
     case "version":
-      console.log("%s", `${PROGRAM} ${config.version}`);
-      return EXIT.reply;
+      return print(`${PROGRAM} ${config.version}\n`);
   }
   const out = new Output(command.color);
   try {
-    return await runPing(command, out);
+    if (command.kind === "ping") return await runPing(command, out);
+    return await (await import("./sweep_command.ts")).runSweep(command, out);
   } catch (error) {
     // Nothing may escape as a stack trace.
     out.error(oneLine(error instanceof Error ? error.message : String(error)));
@@ -68,137 +62,30 @@ export async function main(args: readonly string[]): Promise<number> {
   }
 }
 
-/**
- * Runs a parsed ping command: resolves the host, prints the header, streams
- * the events, prints the summary, and returns the exit status. Ctrl-C and
- * `-w` stop the run through the signal given to `ping()`.
- *
- * @param command What to run.
- * @param out Where the output goes.
- * @param deps `ping()` and the resolver.
- * @returns The exit status.
- */
-export async function runPing(
-  command: PingCommand,
-  out: Sink,
-  deps: RunDependencies = REAL,
+async function runSubcommand(
+  name: string,
+  load: () => Promise<(args: string[]) => Promise<number>>,
+  args: string[],
 ): Promise<number> {
-  let target;
+  let run;
   try {
-    target = await deps.resolveHost(command.host, { family: command.options.family });
+    run = await load();
   } catch (error) {
-    out.error(classifyFailure(error).message ?? String(error));
-    return EXIT.error;
-  }
-  if (command.output === "human") {
-    out.line(headerLine(command.host, target.address, command.options.size));
-  }
-
-  const controller = new AbortController();
-  let settled = false;
-  const onInterrupt = () => {
-    // A second Ctrl-C while the first is still being handled means "now".
-    if (controller.signal.aborted && !settled) Deno.exit(EXIT_FORCED);
-    controller.abort();
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  const deadlineTimer = command.deadline === null ? undefined : setTimeout(() => controller.abort(), command.deadline);
-
-  let userClockReply: ReplyEvent | null = null;
-  const onProbe = (event: ProbeEvent) => {
-    if (
-      command.precise && event.type === "reply" && event.clock !== "kernel" &&
-      userClockReply === null
-    ) {
-      userClockReply = event;
-      controller.abort();
+    // The subcommand's module is not part of this build: say so rather than pretend.
+    if ((error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND" && String(error).includes(`${name}_command`)) {
+      printError(`'${name}' is not available in this build of ${PROGRAM} ${HELP_HINT}`);
+      return EXIT.error;
     }
-    if (command.quiet) return;
-    if (command.output === "ndjson") {
-      // The reader left: stop probing, nobody will see the rest.
-      if (!out.record(ndjsonEvent(event))) controller.abort();
-    } else if (command.output === "human") {
-      out.line(eventLine(event));
-    }
-  };
-
-  const started = performance.now();
-  let result: PingResultJson | null = null;
-  let failure = null;
-  let stoppedEarly = false;
-  try {
-    const outcome = await deps.ping(target.address, {
-      ...command.options,
-      family: target.family,
-      signal: controller.signal,
-      onProbe,
-    });
-    result = outcome.toJSON();
-  } catch (error) {
-    // Aborted before the first send: ping() rejects with the abort reason.
-    stoppedEarly = controller.signal.aborted && error === controller.signal.reason;
-    failure = classifyFailure(error);
-    if (failure.result !== null) result = failure.result.toJSON();
-  } finally {
-    settled = true;
-    Deno.removeSignalListener("SIGINT", onInterrupt);
-    clearTimeout(deadlineTimer);
+    throw error;
   }
-  const elapsed = performance.now() - started;
-
-  if (result !== null) {
-    // ping() saw the literal address; the user asked about the name.
-    result = { ...result, host: command.host };
-    printSummary(command, out, result, elapsed);
-  }
-  if (userClockReply !== null) {
-    const { seq, rtt, clock } = userClockReply;
-    out.error(
-      `--precise: the kernel gave no ${clock === "rx" ? "transmit" : "receive"} timestamp for icmp_seq=${seq} ` +
-        `(its RTT, ${formatMs(rtt)} ms, was taken with ${
-          clock === "rx" ? "a user-space send stamp" : "the user-space clock"
-        }); ` +
-        "run without --precise to accept it",
-    );
-    return EXIT.error;
-  }
-  if (result === null) {
-    if (stoppedEarly) {
-      out.error("stopped before the first probe was sent");
-      return EXIT.noReply;
-    }
-    out.error(failure?.message ?? "no result");
-    return failure?.code ?? EXIT.error;
-  }
-  return exitCodeFor(result, {
-    count: command.options.count,
-    countGiven: command.countGiven,
-    deadline: command.deadline !== null,
-  });
+  return await run(args);
 }
 
-function printSummary(
-  command: PingCommand,
-  out: Sink,
-  result: PingResultJson,
-  elapsed: number,
-): void {
-  switch (command.output) {
-    case "human":
-      for (
-        const line of summaryLines(result, {
-          elapsed,
-          showRtts: command.showRtts,
-        })
-      ) {
-        out.line(line);
-      }
-      return;
-    case "json":
-      out.record(jsonDocument(result));
-      return;
-    case "ndjson":
-      out.record(ndjsonSummary(result));
-      return;
-  }
+function print(text: string): number {
+  writeAll(Deno.stdout, new TextEncoder().encode(text));
+  return EXIT.reply;
+}
+
+function printError(message: string): void {
+  writeAll(Deno.stderr, new TextEncoder().encode(`${PROGRAM}: ${message}\n`));
 }

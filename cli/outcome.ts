@@ -6,6 +6,7 @@
  */
 import { IcmpError, PingTimeoutError } from "../errors.ts";
 import type { PingResult } from "../ping_result.ts";
+import { permissionHelp, type PrivilegeFacts, privilegeFacts } from "./permission_help.ts";
 
 /** Exit statuses. */
 export const EXIT = {
@@ -61,16 +62,43 @@ export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, " ").trim();
 }
 
+/** What the run asked for, which changes the advice in a message. */
+export interface FailureContext {
+  /** The socket kind asked for. */
+  socket: PrivilegeFacts["socket"];
+  /** Whether `-b` was given. */
+  broadcast: boolean;
+  /** The interface of `-I`, if any. */
+  interface?: string | undefined;
+  /** Reads the privilege facts; replaceable in tests. */
+  facts?: (socket: PrivilegeFacts["socket"]) => PrivilegeFacts;
+}
+
 /**
  * Classifies an exception: the ICMP error classes and `PingTimeoutError` carry
  * a result (summarised, status 1, the per-probe lines already said why);
  * everything else (`NotFound`, `PermissionDenied`, `RangeError`,
- * `TypeError`, the unexpected) is one stderr line and status 2.
+ * `TypeError`, the unexpected) is one stderr line and status 2. A refused
+ * socket gets the fix that fits the user; a broadcast target without `-b`
+ * says "use -b", as iputils does.
  */
-export function classifyFailure(error: unknown): Failure {
+export function classifyFailure(error: unknown, context?: FailureContext): Failure {
   if (error instanceof IcmpError || error instanceof PingTimeoutError) {
     return { message: null, result: error.result, code: EXIT.noReply };
   }
-  const text = error instanceof Error ? error.message || error.name : String(error);
-  return { message: oneLine(text), result: null, code: EXIT.error };
+  if (error instanceof Deno.errors.PermissionDenied && context !== undefined) {
+    const facts = (context.facts ?? privilegeFacts)(context.socket);
+    return { message: permissionHelp(facts), result: null, code: EXIT.error };
+  }
+  let text = oneLine(error instanceof Error ? error.message || error.name : String(error));
+  if (context?.interface !== undefined && /SO_BINDTODEVICE.*ENODEV/.test(text)) {
+    return { message: `-I ${context.interface}: no such network interface`, result: null, code: EXIT.error };
+  }
+  if (context !== undefined && !context.broadcast && /broadcast/i.test(text)) {
+    // The library names its option; the command names its flag, as iputils does.
+    text = /; set broadcast to ping it$/.test(text)
+      ? text.replace(/; set broadcast to ping it$/, "; use -b to ping it")
+      : `${text} (use -b to ping a broadcast address)`;
+  }
+  return { message: text, result: null, code: EXIT.error };
 }

@@ -27,10 +27,11 @@ export async function pingWith(engine: Engine, host: string, options: PingOption
   const destination = await resolveTarget(host, o.family);
   o.signal?.throwIfAborted();
   const call = new Call(engine, o, PING_DEFAULTS.rate, PING_DEFAULTS.window);
-  const run = call.open(host, 0, destination);
-  const stop = () => run.stop();
+  let run: TargetRun | undefined;
+  const stop = () => run?.stop();
   o.signal?.addEventListener("abort", stop, { once: true });
   try {
+    run = call.open(host, 0, destination);
     const { result, errors } = await run.start();
     return verdict(host, result, errors, o.throwOnTimeout ?? false);
   } finally {

@@ -5,7 +5,7 @@
  * @module
  */
 import { encodeSendControl } from "../ffi/cmsg.ts";
-import { type Engine, SocketPermissionError } from "./engine.ts";
+import { type Engine, SocketPermissionError, type SocketPool } from "./engine.ts";
 import type { Checked, CommonOptions } from "./options.ts";
 import { PING_LIMITS } from "./options.ts";
 import { TargetRun } from "./run.ts";
@@ -21,6 +21,7 @@ function packetBytes(size: number): number {
 export class Call {
   readonly group: PaceGroup;
   readonly #controls = new Map<4 | 6, Uint8Array | null>();
+  readonly #pools = new Map<4 | 6, SocketPool>();
 
   /**
    * @param engine The engine to send through.
@@ -50,16 +51,7 @@ export class Call {
       );
     }
     const control = this.#control(family);
-    let pool;
-    try {
-      pool = this.engine.acquirePool(family, o.socket, { device: o.interface, broadcast: o.broadcast });
-    } catch (error) {
-      if (error instanceof SocketPermissionError) {
-        throw new Deno.errors.PermissionDenied(error.message, { cause: error.cause });
-      }
-      throw error;
-    }
-    pool.reserve(this.group.window, packetBytes(o.size));
+    const pool = this.#pool(family);
     return new TargetRun(this.engine, this.group, pool, {
       host,
       address: describeTarget(destination),
@@ -90,8 +82,28 @@ export class Call {
     return control;
   }
 
-  /** Ends the call's sending. */
+  /** The call's socket pool for `family`, acquired on first use and held until {@linkcode Call.close}. */
+  #pool(family: 4 | 6): SocketPool {
+    let pool = this.#pools.get(family);
+    if (pool !== undefined) return pool;
+    const o = this.options;
+    try {
+      pool = this.engine.acquirePool(family, o.socket, { device: o.interface, broadcast: o.broadcast });
+    } catch (error) {
+      if (error instanceof SocketPermissionError) {
+        throw new Deno.errors.PermissionDenied(error.message, { cause: error.cause });
+      }
+      throw error;
+    }
+    pool.reserve(this.group.window, packetBytes(o.size));
+    this.#pools.set(family, pool);
+    return pool;
+  }
+
+  /** Ends the call: its queued sends are dropped and its sockets released. Runs must have ended. Idempotent. */
   close(): void {
     this.engine.closeGroup(this.group);
+    for (const pool of this.#pools.values()) this.engine.releasePool(pool);
+    this.#pools.clear();
   }
 }

@@ -13,13 +13,14 @@ import { isBroadcast } from "../ffi/broadcast.ts";
 import { strerror, SystemCallError } from "../ffi/errno.ts";
 import { Poller } from "../ffi/poller.ts";
 import { addressSpan, fromSockaddr, type SocketAddress } from "../ffi/sockaddr.ts";
-import { IcmpSocket, type IcmpSocketKind } from "../ffi/socket.ts";
-import { formatAddress, writeEchoRequest } from "../icmp/mod.ts";
+import { BATCH_SLOT_BYTES, IcmpSocket, type IcmpSocketKind, RECEIVE_BATCH as SOCKET_BATCH } from "../ffi/socket.ts";
+import { formatAddress } from "../icmp/mod.ts";
 import { DeadlineHeap } from "./deadline_heap.ts";
 import type { ErrorDetails, ReplyDetails } from "./events.ts";
 import { localRefusal, type MatchableProbe, matchPacket, matchQueuedError, type PacketMatch } from "./matcher.ts";
+import { writeProbe } from "./payload.ts";
 import { chooseRtt } from "./rtt.ts";
-import { type FireOutcome, type PaceGroup, Scheduler } from "./scheduler.ts";
+import { type FireOutcome, PaceGroup, Scheduler } from "./scheduler.ts";
 
 /** What the engine needs of a run (one target's probes): where to send, how, and where outcomes go. */
 export interface ProbeOwner {
@@ -67,12 +68,15 @@ export class Probe implements MatchableProbe {
   /** @internal */
   constructor(
     readonly channel: Channel,
-    readonly owner: ProbeOwner,
+    /** The run it belongs to; a placeholder once the probe is done, so a deadline entry retains nothing. */
+    public owner: ProbeOwner,
     readonly key: number,
     /** Probe number within its run, from 1. */
     readonly seq: number,
-    /** The echo payload; replies are compared with it. */
-    readonly payload: Uint8Array,
+    /** The payload's random token; replies are compared with it. Emptied once the probe is done. */
+    public token: Uint8Array,
+    /** Payload bytes. */
+    readonly size: number,
     /** ICMP identifier on the wire. */
     readonly icmpId: number,
     /** ICMP sequence number on the wire. */
@@ -93,12 +97,33 @@ export class Probe implements MatchableProbe {
   }
 }
 
+const EMPTY = new Uint8Array(0);
+const ignore = () => {};
+/** What a finished probe points to instead of its run. */
+const NO_OWNER: ProbeOwner = {
+  group: new PaceGroup(Infinity, 1),
+  pool: undefined as unknown as SocketPool,
+  destination: { family: 4, address: EMPTY, sockaddr: EMPTY },
+  control: null,
+  timeout: 0,
+  kernelTimestamps: false,
+  onReply: ignore,
+  onDuplicate: ignore,
+  onCorrupted: ignore,
+  onError: ignore,
+  onTimeout: ignore,
+  onFailure: ignore,
+};
+
 /** Messages read per socket per wake-up before the loop moves on (sends, deadlines, other sockets). */
 const RECEIVE_BATCH = 4096;
 /** Upper bound of one wait: a lost wake-up costs at most this long. */
 const POLL_TIMEOUT_MS = 1000;
-/** Receive-buffer truesize of one queued reply beyond its packet bytes (~830 B for a 64-byte reply, measured). */
-const REPLY_OVERHEAD = 768;
+/**
+ * Receive-buffer truesize of one queued reply beyond its packet bytes: ~830 B in all for a 64-byte reply through a
+ * veth (measured); loopback skbs are larger, so this leaves room for them.
+ */
+const REPLY_OVERHEAD = 1024;
 /**
  * Receive-buffer truesize of one queued transmit stamp: the error queue shares the receive buffer. 832 B per stamp
  * (OPT_TSONLY, no packet copy), measured with SO_MEMINFO on raw and datagram sockets (200 stamps, 166,400 B). A whole
@@ -123,6 +148,8 @@ export class Channel {
   budget: number;
   /** Datagram sockets: the identifier the kernel chose, known after the first send. */
   ident = -1;
+  /** The longest reply any probe sent on it can bring (IPv4 header with options included). */
+  largestReply = 0;
   #nextKey: number;
   readonly #space: number;
   readonly #span: { offset: number; length: number };
@@ -209,10 +236,15 @@ export class SocketPool {
     }
   }
 
-  /** Sizes every socket's receive buffer for `window` outstanding probes of `packetBytes` each. */
+  /**
+   * Sizes every socket's receive buffer for `window` outstanding probes of `packetBytes` each. The kernel doubles
+   * what is asked; the other half is headroom for replies that are not ours (raw sockets see every ICMP message).
+   */
   reserve(window: number, packetBytes: number): void {
-    const perProbe = REPLY_OVERHEAD + packetBytes + TX_STAMP_OVERHEAD;
-    const wanted = Math.min(MAX_RECEIVE_BUFFER, Math.ceil(window * perProbe / 2));
+    const wanted = Math.min(
+      MAX_RECEIVE_BUFFER,
+      Math.ceil(window * (REPLY_OVERHEAD + packetBytes + TX_STAMP_OVERHEAD)),
+    );
     if (wanted <= this.receiveBuffer) return;
     this.receiveBuffer = wanted;
     for (const channel of this.channels) channel.budget = channel.socket.growReceiveBuffer(wanted);
@@ -265,6 +297,8 @@ export class Engine {
   #closing: IcmpSocket[] = [];
   #woken = false;
   readonly #txStamp = new TxStamp();
+  /** Sends and reads so far: a turn that changed it was busy. */
+  #activity = 0;
   #outstanding = 0;
   #received = 0;
   /** Keep sockets open while idle (a `Pinger`); otherwise the last user closes them. */
@@ -386,17 +420,17 @@ export class Engine {
    * Sends probe number `seq` of `owner` now. Returns `"sent"`, `"spent"` when the local stack refused it (reported
    * through `owner.onError` before this returns), or `"backoff"` when the socket is full and nothing was sent.
    */
-  transmit(owner: ProbeOwner, seq: number, payload: Uint8Array): FireOutcome {
+  transmit(owner: ProbeOwner, seq: number, token: Uint8Array, size: number): FireOutcome {
     const pool = owner.pool;
     const family = pool.family;
-    const packetBytes = 8 + payload.length + (family === 4 && pool.kind === "raw" ? 20 : 0);
+    const packetBytes = 8 + size + (family === 4 && pool.kind === "raw" ? 20 : 0);
     // Every socket of a pool has the same stamping (the first one's, which stands for the kernel's).
     const cost = REPLY_OVERHEAD + packetBytes + (pool.channels[0]?.socket.txStamps === false ? 0 : TX_STAMP_OVERHEAD);
     const channel = pool.pick(cost);
     if (channel === null) return "backoff";
     const socket = channel.socket;
     const key = channel.allocateKey();
-    const length = writeEchoRequest(socket.packet, family, key >>> 16, key & 0xffff, payload);
+    const length = writeProbe(socket.packet, family, key >>> 16, key & 0xffff, token, size);
     const failure = this.#send(channel, length, owner, key);
     if (failure === Errno.EAGAIN || failure === Errno.ENOBUFS) return "backoff";
     if (socket.kind === "datagram" && channel.ident === -1 && failure === 0) channel.ident = socket.localPort();
@@ -405,7 +439,8 @@ export class Engine {
       owner,
       key,
       seq,
-      payload,
+      token,
+      size,
       socket.kind === "raw" ? key >>> 16 : channel.ident,
       key & 0xffff,
       cost,
@@ -429,6 +464,8 @@ export class Engine {
       owner.onError(probe, localRefusal(family, failure, strerror(failure)));
       return "spent";
     }
+    this.#activity++;
+    if (packetBytes + 40 > channel.largestReply) channel.largestReply = packetBytes + 40;
     channel.probes.set(key, probe);
     channel.pendingCost += cost;
     this.#outstanding++;
@@ -470,6 +507,8 @@ export class Engine {
   #startLoop(): void {
     if (this.#loop !== undefined) return;
     this.#poller = new Poller();
+    // A new poller watches nothing yet.
+    this.#watchDirty = true;
     this.#loop = this.#run().finally(() => {
       this.#poller?.close();
       this.#poller = undefined;
@@ -479,42 +518,65 @@ export class Engine {
     });
   }
 
+  /**
+   * The loop. While there is traffic it takes fast turns: yield one macrotask (so callbacks, new runs and timers get
+   * their turn), then look at the sockets with a zero-timeout `poll` on this thread. Only when a turn found nothing
+   * to do does it wait with `poll` on a worker thread until the next send or deadline, or a wake-up.
+   */
   async #run(): Promise<void> {
     const poller = this.#poller!;
-    while (this.#owners.size > 0) {
-      let timeout: number;
-      try {
-        timeout = this.#step();
-      } catch (error) {
-        this.#failAll(error);
-        continue;
-      }
-      if (this.#owners.size === 0) break;
-      if (this.#watchDirty) {
-        this.#watched = [];
-        for (const pool of this.#pools.values()) this.#watched.push(...pool.channels);
-        poller.watch(this.#watched.map((channel) => channel.socket.fd));
-        this.#watchDirty = false;
-      }
-      this.#woken = false;
-      await poller.wait(timeout);
-      this.#closeReleased();
-      try {
-        for (const [i, channel] of this.#watched.entries()) {
-          if (channel.socket.fd === -1) continue;
-          const events = poller.revents(i);
-          if (events & POLLERR) this.#drainErrors(channel);
-          // Also on POLLERR alone: a pending socket error with an empty error queue keeps POLLERR set until a
-          // normal receive consumes it, and poll would return at once forever.
-          if (events & (POLLIN | POLLERR)) this.#drain(channel);
+    const turn = new Turn();
+    let busy = false;
+    try {
+      while (this.#owners.size > 0) {
+        const before = this.#activity;
+        let timeout: number;
+        try {
+          timeout = this.#step();
+        } catch (error) {
+          this.#failAll(error);
+          continue;
         }
-      } catch (error) {
-        this.#failAll(error);
+        if (this.#owners.size === 0) break;
+        if (this.#watchDirty) {
+          this.#watched = [];
+          for (const pool of this.#pools.values()) this.#watched.push(...pool.channels);
+          poller.watch(this.#watched.map((channel) => channel.socket.fd));
+          this.#watchDirty = false;
+        }
+        busy ||= this.#activity !== before || timeout === 0;
+        if (busy) {
+          await turn.next();
+          this.#closeReleased();
+          busy = poller.poll() > 0;
+        } else {
+          this.#woken = false;
+          await poller.wait(timeout);
+          this.#closeReleased();
+        }
+        try {
+          this.#readReady(poller);
+        } catch (error) {
+          this.#failAll(error);
+        }
       }
+    } finally {
+      turn.close();
+      this.#closeReleased();
+      this.#watched = [];
+      this.#heap.clear();
     }
-    this.#closeReleased();
-    this.#watched = [];
-    this.#heap.clear();
+  }
+
+  #readReady(poller: Poller): void {
+    for (const [i, channel] of this.#watched.entries()) {
+      if (channel.socket.fd === -1) continue;
+      const events = poller.revents(i);
+      if (events & POLLERR) this.#drainErrors(channel);
+      // Also on POLLERR alone: a pending socket error with an empty error queue keeps POLLERR set until a normal
+      // receive consumes it, and poll would return at once forever.
+      if (events & (POLLIN | POLLERR)) this.#drain(channel);
+    }
   }
 
   /** Expires deadlines and sends what is due; returns how long the loop may wait, in ms. */
@@ -556,8 +618,9 @@ export class Engine {
       this.#heap.pop();
       if (probe.state === State.Done) continue;
       const wasPending = probe.state === State.Pending;
+      const owner = probe.owner;
       this.#finish(probe);
-      if (wasPending) probe.owner.onTimeout(probe);
+      if (wasPending) owner.onTimeout(probe);
     }
   }
 
@@ -577,26 +640,57 @@ export class Engine {
     const channel = probe.channel;
     if (channel.probes.get(probe.key) === probe) channel.probes.delete(probe.key);
     this.#ownerProbes.get(probe.owner)?.delete(probe);
+    // The deadline heap keeps the probe until its deadline: let the run and the payload go now.
+    probe.owner = NO_OWNER;
+    probe.token = EMPTY;
   }
 
   /** Reads the normal queue until it is empty; returns how many packets were read. */
   #drain(channel: Channel): number {
+    // One recvmmsg for up to 64 replies while every reply fits a batch slot; else one recvmsg each.
+    if (channel.largestReply <= BATCH_SLOT_BYTES) return this.#drainBatched(channel);
     const socket = channel.socket;
     let read = 0;
     for (let i = 0; i < RECEIVE_BATCH && socket.fd !== -1; i++) {
       const n = socket.receive(false);
       if (n >= 0) {
         read++;
+        this.#activity++;
         this.#onPacket(channel);
         continue;
       }
-      const error = -n;
-      if (error === Errno.EAGAIN || error === Errno.EBADF) break;
-      // Any other errno is the socket's pending ICMP error (sk_err), which comes out before the data queued behind
-      // it (EINTR aside): take the queued errors and read on.
-      if (error !== Errno.EINTR) this.#drainErrors(channel);
+      if (!this.#receiveFailed(channel, -n)) break;
     }
     return read;
+  }
+
+  #drainBatched(channel: Channel): number {
+    const socket = channel.socket;
+    let read = 0;
+    while (read < RECEIVE_BATCH && socket.fd !== -1) {
+      const n = socket.receiveBatch();
+      if (n < 0) {
+        if (!this.#receiveFailed(channel, -n)) break;
+        continue;
+      }
+      read += n;
+      this.#activity += n;
+      for (let i = 0; i < n && socket.fd !== -1; i++) {
+        socket.select(i);
+        this.#onPacket(channel);
+      }
+      if (n < SOCKET_BATCH) break;
+    }
+    return read;
+  }
+
+  /** A normal receive failed with `error`: whether to read on. */
+  #receiveFailed(channel: Channel, error: number): boolean {
+    if (error === Errno.EAGAIN || error === Errno.EBADF) return false;
+    // Any other errno is the socket's pending ICMP error (sk_err), which comes out before the data queued behind it
+    // (EINTR aside): take the queued errors and read on.
+    if (error !== Errno.EINTR) this.#drainErrors(channel);
+    return true;
   }
 
   /**
@@ -610,6 +704,7 @@ export class Engine {
     for (let i = 0; i < RECEIVE_BATCH && socket.fd !== -1; i++) {
       if (socket.receive(true) < 0) break;
       read++;
+      this.#activity++;
       this.#onQueuedEntry(channel);
     }
     return read;
@@ -675,8 +770,9 @@ export class Engine {
       if (probe.state !== State.Done) probe.owner.onCorrupted(probe);
     } else if (match.type === "error") {
       if (probe.state !== State.Pending) return;
+      const owner = probe.owner;
       this.#finish(probe);
-      probe.owner.onError(probe, match.error);
+      owner.onError(probe, match.error);
     } else {
       this.#onReply(channel, probe, match.ttl, match.bytes);
     }
@@ -693,8 +789,13 @@ export class Engine {
       const received = realtimeToMs(stamp.stampSec, stamp.stampNsec);
       rx = received - probe.sentRealtime;
       // Its transmit stamp is normally read already; if the drain has not reached it yet, look once more. The
-      // error-queue read overwrites the socket's last message, so both receive readings are taken first.
-      if (Number.isNaN(probe.sentKernel) && socket.txStamps) this.#drainErrors(channel);
+      // error-queue read overwrites the socket's last message and receive time (which the rest of a recvmmsg batch
+      // shares), so both receive readings are taken first and the time is put back.
+      if (Number.isNaN(probe.sentKernel) && socket.txStamps) {
+        const receivedMonotonic = socket.receivedMonotonic;
+        this.#drainErrors(channel);
+        socket.receivedMonotonic = receivedMonotonic;
+      }
       if (!Number.isNaN(probe.sentKernel)) kernel = received - probe.sentKernel;
     }
     const { rtt, clock } = chooseRtt({ user, rx, kernel });
@@ -708,6 +809,36 @@ export class Engine {
       this.#release(probe);
       owner.onReply(probe, reply);
     }
+  }
+}
+
+/**
+ * One macrotask hop without a timer (a timer hop costs ~2 ms): a message to itself on a MessageChannel, delivered
+ * after every pending microtask. The channel keeps the process alive, so it lives only as long as the loop.
+ */
+class Turn {
+  readonly #channel = new MessageChannel();
+  #waiters: (() => void)[] = [];
+
+  constructor() {
+    this.#channel.port1.onmessage = () => {
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const resolve of waiters) resolve();
+    };
+  }
+
+  next(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waiters.push(resolve);
+      if (this.#waiters.length === 1) this.#channel.port2.postMessage(null);
+    });
+  }
+
+  close(): void {
+    this.#channel.port1.close();
+    this.#channel.port2.close();
+    for (const resolve of this.#waiters) resolve();
   }
 }
 

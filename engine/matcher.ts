@@ -20,13 +20,16 @@ import {
   sameAddress,
 } from "../icmp/mod.ts";
 import type { ErrorDetails } from "./events.ts";
+import { payloadMatches, prefixMatches } from "./payload.ts";
 
 /** What the matcher needs to know of an outstanding probe. */
 export interface MatchableProbe {
   /** The probed address bytes (4 or 16). */
   readonly destination: Uint8Array;
-  /** The echo payload that was sent. */
-  readonly payload: Uint8Array;
+  /** The random token the payload starts with (see payload.ts). */
+  readonly token: Uint8Array;
+  /** Payload bytes sent. */
+  readonly size: number;
 }
 
 /** Finds the outstanding probe with an echo identifier and sequence, if any. */
@@ -84,7 +87,7 @@ export function matchPacket<P extends MatchableProbe>(
   if (message.kind === "echo-reply" && message.type === replyType) {
     const probe = lookup(message.id, message.seq);
     if (probe === undefined || !sameAddress(from, probe.destination)) return null;
-    if (message.checksumValid === false || !samePayload(message.payload, probe.payload)) {
+    if (message.checksumValid === false || !payloadMatches(message.payload, probe.token, probe.size)) {
       return { type: "corrupted", probe };
     }
     return { type: "reply", probe, ttl: ttl < 0 ? null : ttl, bytes };
@@ -96,7 +99,7 @@ export function matchPacket<P extends MatchableProbe>(
   if (quoted.type !== requestType) return null;
   const probe = lookup(quoted.id, quoted.seq);
   if (probe === undefined || !sameAddress(quoted.destination, probe.destination)) return null;
-  if (!quotedPayloadMatches(quotedEchoPayload(family, icmp), probe.payload)) return null;
+  if (!prefixMatches(quotedEchoPayload(family, icmp), probe.token, probe.size)) return null;
   return { type: "error", probe, error: icmpError(family, message.type, message.code, formatAddress(from)) };
 }
 
@@ -135,7 +138,7 @@ export function matchQueuedError<P extends MatchableProbe>(
   if (message.kind !== "echo-request") return null;
   const probe = lookup(message.id, message.seq);
   if (probe === undefined || !sameAddress(entry.destination, probe.destination)) return null;
-  if (!quotedPayloadMatches(message.payload, probe.payload)) return null;
+  if (!prefixMatches(message.payload, probe.token, probe.size)) return null;
   if (entry.origin === SO_EE_ORIGIN_ICMP || entry.origin === SO_EE_ORIGIN_ICMP6) {
     return { type: "error", probe, error: icmpError(entry.family, entry.type, entry.code, entry.offender) };
   }
@@ -161,23 +164,6 @@ export function quotedEchoPayload(family: 4 | 6, error: Uint8Array): Uint8Array 
     return error.subarray(0, 0);
   }
   return error.subarray(Math.min(error.length, ERROR_HEADER + IPV6_HEADER + ECHO_HEADER));
-}
-
-/** Whatever part of the payload a quote carries must be the probe's (a short quote carries none, and passes). */
-function quotedPayloadMatches(quoted: Uint8Array, sent: Uint8Array): boolean {
-  const length = Math.min(quoted.length, sent.length);
-  for (let i = 0; i < length; i++) {
-    if (quoted[i] !== sent[i]) return false;
-  }
-  return true;
-}
-
-function samePayload(received: Uint8Array, sent: Uint8Array): boolean {
-  if (received.length !== sent.length) return false;
-  for (let i = 0; i < sent.length; i++) {
-    if (received[i] !== sent[i]) return false;
-  }
-  return true;
 }
 
 /** The details of an ICMP error of `type` and `code` reported by `from`. */

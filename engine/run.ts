@@ -9,10 +9,8 @@ import type { SocketAddress } from "../ffi/sockaddr.ts";
 import { PingResult } from "../ping_result.ts";
 import type { Engine, Probe, ProbeOwner, SocketPool } from "./engine.ts";
 import type { ErrorDetails, ProbeEvent, ReplyDetails } from "./events.ts";
+import { nextToken } from "./payload.ts";
 import type { FireOutcome, Flow, PaceGroup } from "./scheduler.ts";
-
-/** Leading payload bytes that are random per probe, so no other packet can pass for a reply. */
-export const TOKEN_BYTES = 16;
 
 /** How one target is probed. */
 export interface RunSettings {
@@ -52,15 +50,6 @@ export interface RunOutcome {
   errors: ErrorDetails[];
 }
 
-/** A probe's payload: a random token, then a counting pattern that makes damage anywhere visible. */
-export function makePayload(size: number): Uint8Array {
-  const payload = new Uint8Array(size);
-  const token = Math.min(TOKEN_BYTES, size);
-  crypto.getRandomValues(payload.subarray(0, token));
-  for (let i = token; i < size; i++) payload[i] = i & 0xff;
-  return payload;
-}
-
 /** The state of one target between its first send and its result. */
 export class TargetRun implements ProbeOwner, Flow {
   due = Infinity;
@@ -94,8 +83,7 @@ export class TargetRun implements ProbeOwner, Flow {
   }
 
   /**
-   * Starts sending; settles when every probe has an outcome, on {@linkcode TargetRun.stop}, or on failure. The run
-   * owns its use of `pool` from here on and releases it when it ends.
+   * Starts sending; settles when every probe has an outcome, on {@linkcode TargetRun.stop}, or on failure.
    */
   start(): Promise<RunOutcome> {
     const promise = new Promise<RunOutcome>((resolve, reject) => {
@@ -118,7 +106,7 @@ export class TargetRun implements ProbeOwner, Flow {
       this.due = Infinity;
       return "spent";
     }
-    const outcome = this.engine.transmit(this, this.#sent + 1, makePayload(this.settings.size));
+    const outcome = this.engine.transmit(this, this.#sent + 1, nextToken(this.settings.size), this.settings.size);
     if (outcome === "backoff") return outcome;
     if (this.#sent === 0) this.#start = now;
     this.#sent++;
@@ -132,13 +120,13 @@ export class TargetRun implements ProbeOwner, Flow {
   onReply(probe: Probe, reply: ReplyDetails): void {
     this.#rtts[probe.seq - 1] = reply.rtt;
     this.#ttl ??= reply.ttl;
-    this.#emit({ type: "reply", ...this.#base(probe), ...reply, from: this.target.address });
+    if (this.#listening) this.#emit({ type: "reply", ...this.#base(probe), ...reply, from: this.target.address });
     this.#settle();
   }
 
   onDuplicate(probe: Probe, reply: ReplyDetails): void {
     this.#duplicates++;
-    this.#emit({ type: "duplicate", ...this.#base(probe), ...reply, from: this.target.address });
+    if (this.#listening) this.#emit({ type: "duplicate", ...this.#base(probe), ...reply, from: this.target.address });
   }
 
   onCorrupted(): void {
@@ -147,17 +135,22 @@ export class TargetRun implements ProbeOwner, Flow {
 
   onError(probe: Probe, error: ErrorDetails): void {
     this.#errors.push(error);
-    this.#emit({ type: "error", ...this.#base(probe), ...error });
+    if (this.#listening) this.#emit({ type: "error", ...this.#base(probe), ...error });
     this.#settle();
   }
 
   onTimeout(probe: Probe): void {
-    this.#emit({ type: "timeout", ...this.#base(probe) });
+    if (this.#listening) this.#emit({ type: "timeout", ...this.#base(probe) });
     this.#settle();
   }
 
   onFailure(error: unknown): void {
     this.#fail(error);
+  }
+
+  /** Whether anyone receives events (building them costs allocations a big sweep can do without). */
+  get #listening(): boolean {
+    return !this.#done && this.settings.onProbe !== undefined;
   }
 
   #base(probe: Probe) {
@@ -195,7 +188,6 @@ export class TargetRun implements ProbeOwner, Flow {
     this.#done = true;
     this.due = Infinity;
     this.engine.detach(this);
-    this.engine.releasePool(this.pool);
   }
 
   #fail(error: unknown): void {

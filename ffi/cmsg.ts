@@ -45,6 +45,7 @@ export interface SendOptions {
 }
 
 const INT_SIZE = 4;
+const NO_OFFENDER = new Uint8Array(0);
 
 /** Encodes `options` as a control buffer for `sendmsg`; `null` when there is nothing to send. */
 export function encodeSendControl(
@@ -128,7 +129,7 @@ export class ReceivedAncillary {
     this.ttl = -1;
     this.hasStamp = false;
     this.hasError = false;
-    this.offender = control.subarray(0, 0);
+    this.offender = NO_OFFENDER;
     let offset = 0;
     while (offset + CMSGHDR.size <= length) {
       const cmsgLength = readU64(view, offset + CMSGHDR.len);

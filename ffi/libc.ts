@@ -31,6 +31,8 @@ export const LIBC_SYMBOLS = {
   sendmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   // ssize_t recvmsg(int fd, struct msghdr *msg, int flags);
   recvmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  // int recvmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout);
+  recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "pointer"], result: "i32" },
   // int close(int fd);
   close: { parameters: ["i32"], result: "i32" },
   // int poll(struct pollfd *fds, nfds_t nfds, int timeout); run on a worker thread so waiting never blocks the loop.
@@ -39,6 +41,8 @@ export const LIBC_SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  // The same poll on the calling thread, for a zero timeout: no worker hop when the loop only looks.
+  poll_now: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32" },
   // int eventfd(unsigned int initval, int flags);
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   // ssize_t write(int fd, const void *buf, size_t count);
@@ -74,6 +78,20 @@ let library: Deno.DynamicLibrary<typeof LIBC_SYMBOLS> | undefined;
  * would unmap code a worker thread is running.
  */
 export function libc(): Libc {
-  library ??= Deno.dlopen("libc.so.6", LIBC_SYMBOLS);
+  library ??= open();
   return library.symbols;
+}
+
+function open(): Deno.DynamicLibrary<typeof LIBC_SYMBOLS> {
+  try {
+    return Deno.dlopen("libc.so.6", LIBC_SYMBOLS);
+  } catch (error) {
+    // Without --allow-ffi Deno says so itself; anything else is a system without glibc's soname.
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) throw error;
+    throw new Error(
+      "Cannot load libc.so.6: miniping needs glibc on Linux (musl systems such as Alpine have no libc.so.6; use a " +
+        "glibc-based image such as Debian or Ubuntu), and the unscoped --allow-ffi flag",
+      { cause: error },
+    );
+  }
 }

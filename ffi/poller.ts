@@ -67,6 +67,19 @@ export class Poller implements Disposable {
     }
   }
 
+  /**
+   * Looks without waiting, on the calling thread (no worker hop, no nonblocking call). Returns poll's result; the
+   * events are read with {@linkcode Poller.revents} as after {@linkcode Poller.wait}.
+   */
+  poll(): number {
+    if (this.#waiting !== null) throw new Error("Poller.poll() while a wait is in flight");
+    const result = libc().poll_now(this.#buffer, BigInt(this.#count), 0);
+    if (result > 0 && this.revents(-1) !== 0) {
+      libc().read(this.#eventfd, this.#counter, BigInt(EVENTFD_COUNTER_SIZE));
+    }
+    return result;
+  }
+
   /** The events reported for the `index`-th descriptor given to {@linkcode Poller.watch} (-1: the eventfd). */
   revents(index: number): number {
     return this.#view.getInt16(

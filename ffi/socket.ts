@@ -45,6 +45,7 @@ import {
   cmsgLen,
   cmsgSpace,
   IOVEC,
+  MMSGHDR,
   MSGHDR,
   readU64,
   SOCKADDR_STORAGE_SIZE,
@@ -125,6 +126,59 @@ class MessageBuffers {
   }
 }
 
+/** Messages one `recvmmsg` may return. */
+export const RECEIVE_BATCH = 64;
+/**
+ * Data bytes per batch slot: room for an IPv4 header with options and an echo reply with a 4,000-byte payload.
+ * Sockets whose probes are larger read one message at a time into a 64 KiB buffer instead.
+ */
+export const BATCH_SLOT_BYTES = 4096;
+
+/** The buffers of one `recvmmsg` call: an mmsghdr array whose slots point into shared data, name and control arrays. */
+class BatchBuffers {
+  readonly vector = new Uint8Array(RECEIVE_BATCH * MMSGHDR.size);
+  readonly view = new DataView(this.vector.buffer);
+  readonly data = new Uint8Array(RECEIVE_BATCH * BATCH_SLOT_BYTES);
+  readonly names = new Uint8Array(RECEIVE_BATCH * SOCKADDR_STORAGE_SIZE);
+  readonly controls = new Uint8Array(RECEIVE_BATCH * CONTROL_SIZE);
+  readonly iovs = new Uint8Array(RECEIVE_BATCH * IOVEC.size);
+  /** Per-slot views, made once. */
+  readonly slotData: Uint8Array[] = [];
+  readonly slotNames: Uint8Array[] = [];
+  readonly slotControls: Uint8Array[] = [];
+  readonly slotControlViews: DataView[] = [];
+
+  constructor() {
+    const iovView = new DataView(this.iovs.buffer);
+    for (let i = 0; i < RECEIVE_BATCH; i++) {
+      const data = this.data.subarray(i * BATCH_SLOT_BYTES, (i + 1) * BATCH_SLOT_BYTES);
+      const name = this.names.subarray(i * SOCKADDR_STORAGE_SIZE, (i + 1) * SOCKADDR_STORAGE_SIZE);
+      const control = this.controls.subarray(i * CONTROL_SIZE, (i + 1) * CONTROL_SIZE);
+      writePointer(iovView, i * IOVEC.size + IOVEC.base, data);
+      writeU64(iovView, i * IOVEC.size + IOVEC.len, BATCH_SLOT_BYTES);
+      const at = i * MMSGHDR.size + MMSGHDR.header;
+      writePointer(this.view, at + MSGHDR.name, name);
+      writePointer(this.view, at + MSGHDR.iov, this.iovs.subarray(i * IOVEC.size, (i + 1) * IOVEC.size));
+      writeU64(this.view, at + MSGHDR.iovlen, 1);
+      writePointer(this.view, at + MSGHDR.control, control);
+      this.slotData.push(data);
+      this.slotNames.push(name);
+      this.slotControls.push(control);
+      this.slotControlViews.push(new DataView(this.controls.buffer, i * CONTROL_SIZE, CONTROL_SIZE));
+    }
+  }
+
+  /** Resets the value-result lengths of every slot before a call. */
+  reset(): void {
+    for (let i = 0; i < RECEIVE_BATCH; i++) {
+      const at = i * MMSGHDR.size + MMSGHDR.header;
+      this.view.setUint32(at + MSGHDR.namelen, SOCKADDR_STORAGE_SIZE, true);
+      writeU64(this.view, at + MSGHDR.controllen, CONTROL_SIZE);
+      this.view.setInt32(at + MSGHDR.flags, 0, true);
+    }
+  }
+}
+
 /**
  * A nonblocking ICMP socket. Sending and receiving never throw on the hot path: they return an errno instead.
  * `close()` is idempotent.
@@ -137,6 +191,7 @@ export class IcmpSocket implements Disposable {
   readonly kind: IcmpSocketKind;
   readonly #tx: MessageBuffers;
   readonly #rx: MessageBuffers;
+  #batch: BatchBuffers | undefined;
   /** Where callers build the next packet before {@linkcode IcmpSocket.send}. */
   readonly packet: Uint8Array;
   readonly #sentMonotonic = new Stamp(CLOCK_MONOTONIC);
@@ -391,6 +446,33 @@ export class IcmpSocket implements Disposable {
     this.receivedControlLength = controlLength;
     this.ancillary.parse(rx.control, rx.controlView, controlLength);
     return n;
+  }
+
+  /**
+   * Reads up to {@linkcode RECEIVE_BATCH} messages from the normal queue in one `recvmmsg`, without blocking: one
+   * system call and one FFI crossing for the lot. Each slot holds {@linkcode BATCH_SLOT_BYTES}; a longer datagram
+   * is cut short there, so use this only while every expected reply fits. Returns how many were read (then
+   * {@linkcode IcmpSocket.select} each), or minus the errno of a first message that failed.
+   */
+  receiveBatch(): number {
+    const batch = this.#batch ??= new BatchBuffers();
+    batch.reset();
+    const n = libc().recvmmsg(this.#fd, batch.vector, RECEIVE_BATCH, MSG_DONTWAIT, null);
+    if (n === -1) return -errno();
+    this.receivedMonotonic = monotonicMs();
+    return n;
+  }
+
+  /** Makes message `i` of the last {@linkcode IcmpSocket.receiveBatch} the received one. */
+  select(i: number): void {
+    const batch = this.#batch!;
+    const at = i * MMSGHDR.size;
+    const length = batch.view.getUint32(at + MMSGHDR.len, true);
+    this.received = batch.slotData[i].subarray(0, Math.min(length, BATCH_SLOT_BYTES));
+    const nameLength = batch.view.getUint32(at + MSGHDR.namelen, true);
+    this.receivedName = batch.slotNames[i].subarray(0, Math.min(nameLength, SOCKADDR_STORAGE_SIZE));
+    const controlLength = Math.min(readU64(batch.view, at + MSGHDR.controllen), CONTROL_SIZE);
+    this.ancillary.parse(batch.slotControls[i], batch.slotControlViews[i], controlLength);
   }
 
   /** Closes the descriptor. Safe to call twice. */

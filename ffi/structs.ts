@@ -16,6 +16,9 @@ export const MSGHDR = {
   flags: 48,
 } as const;
 
+/** `struct mmsghdr`: a msghdr, then the received length (unsigned int), padded to 8. */
+export const MMSGHDR = { size: 64, header: 0, len: 56 } as const;
+
 /** `struct iovec`. */
 export const IOVEC = { size: 16, base: 0, len: 8 } as const;
 

@@ -298,3 +298,33 @@ export function summarizeRtts(rtts: readonly number[]): RttSummary {
     p95: percentile(sorted, P95_QUANTILE),
   };
 }
+
+/** RFC 3550 smooths each transit-time difference with a gain of 1/16. */
+const INTERARRIVAL_GAIN = 16;
+
+/**
+ * RFC 3550's interarrival jitter (section 6.4.1), what VoIP tools and most SREs mean by "jitter": for consecutive
+ * samples, D = |x[i] − x[i−1]|, and J += (D − J) / 16, starting from J = 0. Applied to RTTs in sequence order (the
+ * change in round-trip time stands in for the change in one-way transit time). Unlike the standard deviation it
+ * depends on the order and follows recent variation, not the spread of the whole run.
+ *
+ * @param inOrder The samples in the order they were taken (lost probes left out); every one finite.
+ * @returns The jitter, 0 with fewer than two samples.
+ *
+ * @example A steady and a wobbling series
+ * ```ts
+ * import { interarrivalJitter } from "./summary.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(interarrivalJitter([5, 5, 5]), 0);
+ * // D = 16 once: J = 16 / 16
+ * equal(interarrivalJitter([0, 16]), 1);
+ * ```
+ */
+export function interarrivalJitter(inOrder: readonly number[]): number {
+  let jitter = 0;
+  for (let i = 1; i < inOrder.length; i++) {
+    jitter += (Math.abs(inOrder[i] - inOrder[i - 1]) - jitter) / INTERARRIVAL_GAIN;
+  }
+  return jitter;
+}

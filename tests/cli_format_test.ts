@@ -5,10 +5,14 @@ import {
   formatMs,
   headerLine,
   jsonDocument,
+  jsonResult,
   type Line,
   ndjsonEvent,
   ndjsonSummary,
+  probeOutcome,
+  roundNumbers,
   summaryLines,
+  timestampPrefix,
 } from "../cli/format.ts";
 import { classifyFailure, EXIT, exitCodeFor, oneLine } from "../cli/outcome.ts";
 import { DestinationUnreachableError, PingTimeoutError, TimeExceededError } from "../errors.ts";
@@ -39,6 +43,7 @@ const REPLY: ProbeEvent = {
   type: "reply",
   ...BASE,
   seq: 3,
+  icmpSeq: 3,
   rtt: 12.34567,
   ttl: 57,
   bytes: 64,
@@ -82,7 +87,10 @@ Deno.test("eventLine() marks a duplicate with (DUP!) in the warning colour", () 
 });
 
 Deno.test("eventLine() reports a timeout", () => {
-  deepEqual(eventLine({ type: "timeout", ...BASE, seq: 9 }), { text: "Request timeout for icmp_seq=9", tone: "warn" });
+  deepEqual(eventLine({ type: "timeout", ...BASE, seq: 9, icmpSeq: 9 }), {
+    text: "Request timeout for icmp_seq=9",
+    tone: "warn",
+  });
 });
 
 Deno.test("eventLine() reports an ICMP error with the router that sent it", () => {
@@ -90,6 +98,7 @@ Deno.test("eventLine() reports an ICMP error with the router that sent it", () =
     type: "error",
     ...BASE,
     seq: 1,
+    icmpSeq: 1,
     kind: "unreachable",
     icmpType: 3,
     code: 10,
@@ -104,6 +113,7 @@ Deno.test("eventLine() reports an ICMP error with the router that sent it", () =
     type: "error",
     ...BASE,
     seq: 2,
+    icmpSeq: 2,
     kind: "time-exceeded",
     icmpType: 11,
     code: 0,
@@ -118,6 +128,7 @@ Deno.test("eventLine() reports a send the local stack refused", () => {
     type: "error",
     ...BASE,
     seq: 4,
+    icmpSeq: 4,
     kind: "other",
     icmpType: null,
     code: null,
@@ -173,11 +184,67 @@ Deno.test("summaryLines() --show-rtts lists the RTTs in sequence order", () => {
   equal(texts(summaryLines(result({ rtts: [], ttl: null }), { showRtts: true })).at(-1), "rtts: none");
 });
 
+/** What a machine line should carry: the value with every fraction rounded to three decimals. */
+function rounded(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, roundNumbers));
+}
+
 Deno.test("jsonDocument() is the PingResult JSON, one document", () => {
   const value = result({ rtts: [1.5, 2.25] });
   const text = jsonDocument(value.toJSON());
-  deepEqual(JSON.parse(text), value.toJSON());
+  deepEqual(JSON.parse(text), rounded(value.toJSON()));
   ok(text.startsWith("{") && text.endsWith("}"));
+});
+
+Deno.test("roundNumbers() rounds fractions to the microsecond and leaves integers alone", () => {
+  equal(
+    JSON.stringify({ rtt: 0.0123456, n: 7, epoch: 1796010194806.4567 }, roundNumbers),
+    '{"rtt":0.012,"n":7,"epoch":1796010194806.457}',
+  );
+  equal(JSON.stringify([1 / 3, -2 / 3, null, "0.12345"], roundNumbers), '[0.333,-0.667,null,"0.12345"]');
+  const text = jsonDocument(result({ rtts: [1 / 3, 2 / 3, 1] }).toJSON());
+  ok(!/\d\.\d{4,}/.test(text), text);
+});
+
+Deno.test("jsonResult() lists every probe's outcome, so lost probes show", () => {
+  const events: ProbeEvent[] = [REPLY, { ...REPLY, type: "duplicate" }, {
+    ...BASE,
+    type: "timeout",
+    seq: 4,
+    icmpSeq: 4,
+  }, {
+    ...BASE,
+    icmpSeq: 5,
+    type: "error",
+    seq: 5,
+    kind: "unreachable",
+    icmpType: 3,
+    code: 1,
+    from: "192.0.2.1",
+    message: "Destination Host Unreachable",
+  }];
+  const probes = events.map(probeOutcome).filter((outcome) => outcome !== null);
+  deepEqual(probes, [
+    { seq: 3, icmpSeq: 3, outcome: "reply", rtt: 12.34567 },
+    { seq: 4, icmpSeq: 4, outcome: "timeout" },
+    { seq: 5, icmpSeq: 5, outcome: "error", message: "Destination Host Unreachable" },
+  ]);
+  const document = JSON.parse(jsonDocument(jsonResult(result().toJSON(), probes)));
+  deepEqual(document.probes[0], { seq: 3, icmpSeq: 3, outcome: "reply", rtt: 12.346 });
+  equal(document.probes.length, 3);
+  equal(probeOutcome({ ...REPLY, icmpSeq: 40213 })?.icmpSeq, 40213);
+});
+
+Deno.test("eventLine() shows the wire sequence, -D's timestamp and -a's bell", () => {
+  const wire: ProbeEvent = { ...REPLY, icmpSeq: 40213 };
+  equal(eventLine(wire).text, "64 bytes from 192.0.2.7: icmp_seq=40213 ttl=57 time=12.346 ms");
+  equal(timestampPrefix(1700000000123.4567), "[1700000000.123457] ");
+  equal(
+    eventLine(REPLY, { timestamp: 1700000000123 }).text,
+    "[1700000000.123000] 64 bytes from 192.0.2.7: icmp_seq=3 ttl=57 time=12.346 ms",
+  );
+  ok(eventLine(REPLY, { bell: true }).text.startsWith("\x07"));
+  ok(!eventLine({ ...BASE, type: "timeout", seq: 1 }, { bell: true }).text.includes("\x07"), "no bell without a reply");
 });
 
 Deno.test("ndjsonEvent() gives one line per event that parses back to the event", () => {
@@ -199,7 +266,7 @@ Deno.test("ndjsonEvent() gives one line per event that parses back to the event"
   for (const event of events) {
     const line = ndjsonEvent(event);
     ok(!line.includes("\n"), line);
-    deepEqual(JSON.parse(line), event);
+    deepEqual(JSON.parse(line), rounded(event));
   }
   ok(ndjsonEvent(REPLY).startsWith('{"type":"reply",'));
 });
@@ -209,7 +276,7 @@ Deno.test("ndjsonSummary() is one line of type summary with every result field",
   const line = ndjsonSummary(value);
   ok(!line.includes("\n"));
   ok(line.startsWith('{"type":"summary",'));
-  deepEqual(JSON.parse(line), { type: "summary", ...value });
+  deepEqual(JSON.parse(line), rounded({ type: "summary", ...value }));
 });
 
 Deno.test("exitCodeFor() follows iputils: 0 with a reply, 1 without", () => {

@@ -6,9 +6,8 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import config from "../deno.json" with { type: "json" };
 import { parseCommand, type PingCommand } from "../cli/args.ts";
-import type { Line } from "../cli/format.ts";
-import { type RunDependencies, runPing } from "../cli/main.ts";
-import type { Sink } from "../cli/output.ts";
+import { type RunDependencies, runPing } from "../cli/ping_command.ts";
+import { Recorder } from "./cli_recorder.ts";
 import { DestinationUnreachableError } from "../errors.ts";
 import type { PingOptions, ProbeEvent } from "../ping.ts";
 import { PingResult, type PingResultJson, type PingTally } from "../ping_result.ts";
@@ -161,11 +160,14 @@ function assertOneErrorLine(run: Run, pattern: RegExp): void {
 Deno.test("miniping rejects each bad input with one stderr line, a --help hint and status 2", async () => {
   const cases: [string[], RegExp][] = [
     [["--bogus", "127.0.0.1"], /unknown option '--bogus'/],
-    [["-c", "0", "127.0.0.1"], /--count must be ≥ 1, got 0/],
+    [["-c", "0", "127.0.0.1"], /--count must be ≥ 1, got 0 \(--count inf pings until Ctrl-C\)/],
+    [["-c", "-1", "127.0.0.1"], /--count must be ≥ 1, got -1/],
     [["-c", "x", "127.0.0.1"], /--count must be an integer, got "x"/],
-    [["--dscp", "64", "127.0.0.1"], /--dscp must be 0–63, got 64/],
-    [["--ttl", "0", "127.0.0.1"], /--ttl must be 1–255, got 0/],
-    [["-s", "70000", "127.0.0.1"], /--size must be 0–65527, got 70000/],
+    [["--dscp", "64", "127.0.0.1"], /--dscp 64 is too large: at most 63/],
+    [["--ttl", "0", "127.0.0.1"], /--ttl must be ≥ 1, got 0/],
+    [["-s", "70000", "127.0.0.1"], /--size 70000 is too large: at most 65527/],
+    [["-g", "10.0.0.0/8"], /-g 10\.0\.0\.0\/8 is too large: 16777214 addresses/],
+    [["-s", "65508", "127.0.0.1"], /^miniping: --size 65508 is too large for IPv4: at most 65507 /],
     [[""], /HOST must not be empty/],
     [[], /missing HOST/],
     [["127.0.0.1", "-c"], /option '-c, --count' needs a value/],
@@ -178,12 +180,24 @@ Deno.test("miniping rejects each bad input with one stderr line, a --help hint a
   }));
 });
 
+const serveMissing = await Deno.stat(new URL("../cli/serve_command.ts", import.meta.url)).then(() => false, () => true);
+
+Deno.test({
+  name: "miniping serve says it is not available when this build has no serve_command.ts",
+  ignore: !serveMissing,
+  fn: async () => {
+    const run = await miniping(["serve", "--port", "1"]);
+    equal(run.code, USAGE_EXIT);
+    assertOneErrorLine(run, /^miniping: 'serve' is not available in this build of miniping/);
+  },
+});
+
 Deno.test("miniping --help prints the usage on stdout and exits 0", async () => {
   for (const flag of ["-h", "--help"]) {
     const run = await miniping([flag]);
     equal(run.code, 0);
     equal(run.stderr, "");
-    match(run.stdout, /^Usage: miniping \[options\] HOST\n/);
+    match(run.stdout, /^Usage: miniping \[options\] HOST /);
     match(run.stdout, /--ndjson/);
   }
 });
@@ -215,7 +229,9 @@ Deno.test({
     const lines = run.stdout.split("\n");
     equal(lines[0], "PING 127.0.0.1 (127.0.0.1): 56 data bytes");
     const replies = lines.slice(1, 4).map((line) => REPLY_LINE.exec(line));
-    deepEqual(replies.map((reply) => reply?.[3]), ["1", "2", "3"], run.stdout);
+    // icmp_seq is the wire sequence: consecutive, from wherever the engine's counter stood.
+    const first = Number(replies[0]?.[3]);
+    deepEqual(replies.map((reply) => Number(reply?.[3])), [0, 1, 2].map((i) => (first + i) % 65536), run.stdout);
     for (const reply of replies) {
       equal(reply?.[1], "64");
       equal(reply?.[2], "127.0.0.1");
@@ -238,7 +254,7 @@ Deno.test({
     const run = await miniping(["-6", "-c", "2", ...FAST, "::1"]);
     equal(run.code, 0);
     match(run.stdout, /^PING ::1 \(::1\): 56 data bytes\n/);
-    match(run.stdout, /^64 bytes from ::1: icmp_seq=2 ttl=64 time=/m);
+    match(run.stdout, /^64 bytes from ::1: icmp_seq=\d+ ttl=64 time=/m);
     match(run.stdout, /\nhop limit 64, ≈ 1 hop\n$/);
   },
 });
@@ -323,17 +339,33 @@ Deno.test({
     equal(run.code, 0, run.stderr);
     equal(run.stderr, "");
     match(run.stdout, /: 200 data bytes\n/);
-    match(run.stdout, /^208 bytes from 127\.0\.0\.1: icmp_seq=1 /m);
+    match(run.stdout, /^208 bytes from 127\.0\.0\.1: icmp_seq=\d+ /m);
     // The option is validated by ping(), not by the parser: proof that it was passed on.
+    // 192.0.2.1 is a documentation address, not one of this host's.
     const foreign = await miniping(["-c", "1", "-S", "192.0.2.1", "127.0.0.1"]);
     equal(foreign.code, USAGE_EXIT);
-    match(foreign.stdout, /^PING /);
+    // Refused before anything was sent: no header.
+    equal(foreign.stdout, "");
     const lines = foreign.stderr.trimEnd().split("\n");
     equal(lines.length, 1);
     match(lines[0], /^miniping: .*192\.0\.2\.1/);
     const family = await miniping(["-c", "1", "-S", "::1", "127.0.0.1"]);
     equal(family.code, USAGE_EXIT);
     match(family.stderr, /^miniping: .*IPv6.*IPv4/);
+  },
+});
+
+Deno.test({
+  name: "miniping -I binds to an interface or, given an address, sends from it; a missing interface is one line",
+  ignore: noLoopback,
+  fn: async () => {
+    const iface = await miniping(["-I", "lo", "-W", "0.5", "-n", "-c", "1", "127.0.0.1"]);
+    equal(iface.code, 0, iface.stderr);
+    const address = await miniping(["-I", "127.0.0.1", "-c", "1", "127.0.0.1"]);
+    equal(address.code, 0, address.stderr);
+    const missing = await miniping(["-I", "nosuchif0", "-c", "1", "127.0.0.1"]);
+    equal(missing.code, USAGE_EXIT);
+    assertOneErrorLine(missing, /^miniping: -I nosuchif0: no such network interface$/);
   },
 });
 
@@ -575,7 +607,7 @@ Deno.test({
     await t.step("replies through three routers show ttl 61 and 4 hops, status 0", async () => {
       const run = await inLab(["-c", "2", ...FAST, a.target4]);
       equal(run.code, 0, run.stderr);
-      match(run.stdout, new RegExp(`^64 bytes from ${a.target4}: icmp_seq=1 ttl=${EXPECTED_REPLY_TTL} `, "m"));
+      match(run.stdout, new RegExp(`^64 bytes from ${a.target4}: icmp_seq=\\d+ ttl=${EXPECTED_REPLY_TTL} `, "m"));
       match(run.stdout, /\nttl 61, ≈ 4 hops, OS guess Linux\/Unix\/BSD\/macOS\/Android\n$/);
     });
 
@@ -600,8 +632,11 @@ Deno.test({
       const run = await inLab(["-c", "2", ...FAST, a.prohibit4]);
       equal(run.code, 1, run.stderr);
       equal(run.stderr, "");
-      match(run.stdout, new RegExp(`^From ${a.router1_4} icmp_seq=1 Communication Administratively Prohibited$`, "m"));
-      match(run.stdout, new RegExp(`^From ${a.router1_4} icmp_seq=2 `, "m"));
+      match(
+        run.stdout,
+        new RegExp(`^From ${a.router1_4} icmp_seq=\\d+ Communication Administratively Prohibited$`, "m"),
+      );
+      match(run.stdout, new RegExp(`^From ${a.router1_4} icmp_seq=\\d+ `, "m"));
       match(run.stdout, /^2 packets transmitted, 0 received, \+2 errors, 100% packet loss, time \d+ms$/m);
       ok(!/^rtt /m.test(run.stdout));
     });
@@ -630,7 +665,7 @@ Deno.test({
     await t.step("a blackhole gives timeout lines and status 1", async () => {
       const run = await inLab(["-c", "2", "-t", "0.2", ...FAST, a.blackhole4]);
       equal(run.code, 1);
-      match(run.stdout, /^Request timeout for icmp_seq=1\nRequest timeout for icmp_seq=2\n\n/m);
+      match(run.stdout, /^Request timeout for icmp_seq=\d+\nRequest timeout for icmp_seq=\d+\n\n/m);
       match(run.stdout, /^2 packets transmitted, 0 received, 100% packet loss/m);
     });
 
@@ -638,11 +673,11 @@ Deno.test({
       for (const [ttl, router] of [["1", a.router1_4], ["2", a.router2_4]]) {
         const run = await inLab(["--ttl", ttl, "-c", "1", a.target4]);
         equal(run.code, 1, run.stdout);
-        match(run.stdout, new RegExp(`^From ${router} icmp_seq=1 Time to live exceeded$`, "m"));
+        match(run.stdout, new RegExp(`^From ${router} icmp_seq=\\d+ Time to live exceeded$`, "m"));
       }
       const v6 = await inLab(["-6", "--ttl", "1", "-c", "1", a.target6]);
       equal(v6.code, 1);
-      match(v6.stdout, new RegExp(`^From ${a.router1_6} icmp_seq=1 Hop limit exceeded in transit$`, "m"));
+      match(v6.stdout, new RegExp(`^From ${a.router1_6} icmp_seq=\\d+ Hop limit exceeded in transit$`, "m"));
     });
 
     await t.step("-S sends from a local address and refuses a foreign one", async () => {
@@ -736,23 +771,6 @@ Deno.test({
 // ---------------------------------------------------------------------------
 // The wiring in-process, with a stand-in for ping()
 
-class Recorder implements Sink {
-  readonly lines: Line[] = [];
-  readonly records: string[] = [];
-  readonly errors: string[] = [];
-  accept = true;
-  line(line: Line): void {
-    this.lines.push(line);
-  }
-  record(text: string): boolean {
-    if (this.accept) this.records.push(text);
-    return this.accept;
-  }
-  error(message: string): void {
-    this.errors.push(message);
-  }
-}
-
 function command(args: string[]): PingCommand {
   const parsed = parseCommand([...args, "example.test"]);
   if (parsed.kind !== "ping") throw new Error("not a ping command");
@@ -826,7 +844,7 @@ Deno.test("runPing() --precise stops at the first user-clock RTT and exits 2 wit
     out,
     fake((options) => {
       options.onProbe?.(REPLY);
-      options.onProbe?.({ ...REPLY, seq: 2, rtt: 1.5, clock: "user" });
+      options.onProbe?.({ ...REPLY, seq: 2, icmpSeq: 2, rtt: 1.5, clock: "user" });
       aborted = options.signal?.aborted ?? false;
       return Promise.resolve(tally({ sent: 2, rtts: [1, 1.5] }));
     }),
@@ -908,7 +926,12 @@ Deno.test("runPing() reports a missing privilege as one line, status 2", async (
     fake(() => Promise.reject(new Deno.errors.PermissionDenied("No ICMP socket:\nsetcap …\nsysctl …"))),
   );
   equal(code, USAGE_EXIT);
-  deepEqual(out.errors, ["No ICMP socket: setcap … sysctl …"]);
+  equal(out.errors.length, 1);
+  // The tests run with --allow-sys, so the gid is known; the range only where Deno may read /proc/sys (--allow-all).
+  ok(out.errors[0].startsWith("Cannot open an ICMP socket: net.ipv4.ping_group_range "), out.errors[0]);
+  ok(out.errors[0].includes(`group ${Deno.gid()}`), out.errors[0]);
+  match(out.errors[0], /every script run with --allow-ffi then gets raw sockets/);
+  deepEqual(out.lines, [], "no header before a refusal");
 });
 
 Deno.test("runPing() aborts the run when -w passes", async () => {

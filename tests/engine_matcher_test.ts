@@ -1,6 +1,7 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { type MatchableProbe, matchPacket, matchQueuedError, quotedEchoPayload } from "../engine/matcher.ts";
 import { SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6, SO_EE_ORIGIN_LOCAL } from "../ffi/constants.ts";
+import { payloadOf } from "../engine/payload.ts";
 import { encodeEcho, internetChecksum } from "../icmp/mod.ts";
 
 const HOST4 = new Uint8Array([198, 18, 0, 2]);
@@ -9,12 +10,18 @@ const OTHER4 = new Uint8Array([198, 18, 64, 2]);
 const ROUTER4 = new Uint8Array([198, 18, 1, 1]);
 const TARGET6 = new Uint8Array([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 
+/** A probe payload: a 16-byte token derived from `seed`, then the counting pattern. */
 function payload(size = 56, seed = 7): Uint8Array {
-  return Uint8Array.from({ length: size }, (_, i) => (i * 31 + seed) & 0xff);
+  return payloadOf(Uint8Array.from({ length: Math.min(16, size) }, (_, i) => (i * 31 + seed) & 0xff), size);
 }
 
 interface FakeProbe extends MatchableProbe {
   name: string;
+  payload: Uint8Array;
+}
+
+function fakeProbe(name: string, destination: Uint8Array, payload: Uint8Array): FakeProbe {
+  return { name, destination, payload, token: payload.subarray(0, 16), size: payload.length };
 }
 
 /** A probe table keyed like a raw socket's: id << 16 | seq. */
@@ -56,7 +63,7 @@ function icmp4Error(type: number, code: number, quoted: Uint8Array): Uint8Array 
   return message;
 }
 
-const probe: FakeProbe = { name: "a", destination: TARGET4, payload: payload() };
+const probe = fakeProbe("a", TARGET4, payload());
 const lookup = table([0x1234, 9, probe]);
 
 Deno.test("matchPacket accepts a raw IPv4 reply from the probed address with the exact payload", () => {
@@ -99,7 +106,7 @@ Deno.test("matchPacket reads datagram replies by msg_name and the TTL cmsg", () 
     matchPacket({ family: 4, kind: "datagram", data: reply, from: TARGET4, ttl: 63 }, lookup),
     { type: "reply", probe, ttl: 63, bytes: 64 },
   );
-  const probe6: FakeProbe = { name: "b", destination: TARGET6, payload: payload(8) };
+  const probe6 = fakeProbe("b", TARGET6, payload(8));
   const reply6 = encodeEcho(6, 0x1234, 9, probe6.payload, { reply: true });
   deepEqual(
     matchPacket({ family: 6, kind: "raw", data: reply6, from: TARGET6, ttl: -1 }, table([0x1234, 9, probe6])),
@@ -179,7 +186,7 @@ Deno.test("matchQueuedError routes ICMP errors by msg_name and the quoted probe"
 
 Deno.test("matchQueuedError words a local refusal as the router would have", () => {
   const request = encodeEcho(6, 0x1234, 9, payload(8));
-  const probe6: FakeProbe = { name: "c", destination: TARGET6, payload: payload(8) };
+  const probe6 = fakeProbe("c", TARGET6, payload(8));
   const base = {
     family: 6 as const,
     data: request,

@@ -187,8 +187,9 @@ Deno.test({
     await t.step("ping() aborted in the lab settles with what it gathered", async () => {
       const { result, error, elapsedMs } = await run.one(a.target4, { count: 50, interval: 20 }, { abortAfterMs: 110 });
       equal(error, null);
-      ok(result!.sent >= 5 && result!.sent <= 7, `sent ${result!.sent}`);
-      ok(elapsedMs < 200, `took ${elapsedMs} ms`);
+      // Six probes are due by 110 ms; a loaded machine may fire the abort timer late (more sent) but never earlier.
+      ok(result!.sent >= 5 && result!.sent <= 7 + Math.ceil((elapsedMs - 110) / 20), `sent ${result!.sent}`);
+      ok(elapsedMs < 110 + 400, `took ${elapsedMs} ms`);
     });
 
     await t.step("ping() counts a forged second reply as a duplicate, never as received", async () => {

@@ -18,6 +18,12 @@ async function engineFdCount(): Promise<number> {
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
 
+/**
+ * Slack for wall-clock bounds. This runs on shared CI machines (2 cores, several jobs): a timer or a child process can
+ * be late by hundreds of ms, so upper bounds only separate "at once" from "after a timeout or an interval too many".
+ */
+const SLACK_MS = 400;
+
 test("ping() gets four replies from 127.0.0.1, timed by the kernel", async () => {
   const events: ProbeEvent[] = [];
   const result = await ping("127.0.0.1", { interval: 10, onProbe: (event) => events.push(event) });
@@ -32,7 +38,8 @@ test("ping() gets four replies from 127.0.0.1, timed by the kernel", async () =>
     equal(event.clock, "kernel");
     equal(event.bytes, 64);
     equal(event.from, "127.0.0.1");
-    ok(event.rtt > 0 && event.rtt < 50, `rtt ${event.rtt}`);
+    // Kernel stamps on both ends: even a loaded machine keeps a loopback round trip far below the 1 s timeout.
+    ok(event.rtt > 0 && event.rtt < SLACK_MS, `rtt ${event.rtt}`);
   }
   deepEqual(result.rtts, events.map((event) => (event as { rtt: number }).rtt));
 });
@@ -105,8 +112,9 @@ test("ping() does not block the event loop: a 10 ms interval keeps ticking durin
   const gaps = ticks.slice(1).map((t, i) => t - ticks[i]);
   const worst = Math.max(...gaps);
   console.log(`${ticks.length} ticks in ${elapsed.toFixed(0)} ms, longest gap ${worst.toFixed(1)} ms`);
-  ok(ticks.length >= elapsed / 10 * 0.8, `only ${ticks.length} ticks in ${elapsed} ms`);
-  ok(worst < 50, `longest gap between ticks ${worst} ms`);
+  // A blocked loop would stall for the whole 2 s ping; a loaded machine only delays some ticks.
+  ok(ticks.length >= elapsed / 10 * 0.5, `only ${ticks.length} ticks in ${elapsed} ms`);
+  ok(worst < SLACK_MS, `longest gap between ticks ${worst} ms`);
 });
 
 test("ping() resolves as soon as the last probe is answered", async () => {
@@ -114,7 +122,7 @@ test("ping() resolves as soon as the last probe is answered", async () => {
   await ping("127.0.0.1", { count: 3, interval: 50, timeout: 5000 });
   const elapsed = performance.now() - started;
   // Two intervals, then the last reply (tens of µs): nowhere near the 5 s timeout.
-  ok(elapsed >= 99 && elapsed < 150, `took ${elapsed} ms`);
+  ok(elapsed >= 99 && elapsed < 100 + SLACK_MS, `took ${elapsed} ms`);
 });
 
 test("ping() counts a reply that arrives after its probe's timeout as lost", async () => {
@@ -143,7 +151,11 @@ test("ping() throws PingTimeoutError with throwOnTimeout when nothing came back 
 test("ping() aborted by its signal settles at once with what was gathered", async () => {
   const controller = new AbortController();
   const events: ProbeEvent[] = [];
-  setTimeout(() => controller.abort(), 105);
+  let abortedAt = 0;
+  setTimeout(() => {
+    abortedAt = performance.now();
+    controller.abort();
+  }, 105);
   const started = performance.now();
   const result = await ping("127.0.0.1", {
     count: 100,
@@ -151,9 +163,12 @@ test("ping() aborted by its signal settles at once with what was gathered", asyn
     signal: controller.signal,
     onProbe: (event) => events.push(event),
   });
-  const elapsed = performance.now() - started;
-  ok(elapsed < 125, `settled after ${elapsed} ms`);
-  ok(result.sent >= 5 && result.sent <= 7, `sent ${result.sent}`);
+  const settled = performance.now();
+  // Measured from the abort itself, since the abort timer may fire late on a loaded machine.
+  ok(settled - abortedAt < SLACK_MS, `settled ${settled - abortedAt} ms after the abort`);
+  // Probes go out at 0, 20, 40, … ms; none may go out after the abort (one more if its timer was already due).
+  const due = Math.floor((abortedAt - started) / 20) + 1;
+  ok(result.sent >= 1 && result.sent <= due + 1, `sent ${result.sent}, ${due} due when aborted`);
   equal(result.received, events.filter((e) => e.type === "reply").length);
   ok(result.received >= result.sent - 1);
 });
@@ -202,7 +217,7 @@ test("a script that awaits ping() exits right after it resolves", async () => {
   equal(output.code, 0);
   const resolved = Number(new TextDecoder().decode(output.stdout).trim());
   console.log(`exit ${exited - resolved} ms after ping() resolved`);
-  ok(exited - resolved < 200, `exited ${exited - resolved} ms after ping() resolved`);
+  ok(exited - resolved < SLACK_MS, `exited ${exited - resolved} ms after ping() resolved`);
 });
 
 test("ping() rejects with the error its onProbe callback threw, and stops", async () => {

@@ -1,4 +1,4 @@
-import { deepEqual, equal } from "node:assert/strict";
+import { deepEqual, equal, ok } from "node:assert/strict";
 import { PingResult } from "../mod.ts";
 
 const base = {
@@ -78,6 +78,7 @@ Deno.test("PingResult.toJSON() gives the plain object with every field", () => {
     "mean",
     "median",
     "jitter",
+    "interarrivalJitter",
     "p95",
     "rtts",
     "ttl",
@@ -90,4 +91,32 @@ Deno.test("PingResult.toJSON() gives the plain object with every field", () => {
   equal(json.duplicates, 1);
   equal(json.corrupted, 2);
   equal(json.errors, 3);
+});
+
+Deno.test("PingResult reports RFC 3550 interarrival jitter beside the standard deviation", () => {
+  // Differences 2, 2, 2: J = 2/16, then + (2 − J)/16 twice.
+  const result = new PingResult({ ...base, sent: 4, rtts: [1, 3, 1, 3], ttl: 64 });
+  let expected = 0;
+  for (let i = 0; i < 3; i++) expected += (2 - expected) / 16;
+  equal(result.interarrivalJitter, expected);
+  ok(Math.abs(result.jitter - Math.sqrt(4 / 3)) < 1e-12);
+  // Order matters for RFC 3550, not for the standard deviation.
+  const sorted = new PingResult({ ...base, sent: 4, rtts: [1, 1, 3, 3], ttl: 64 });
+  equal(sorted.jitter, result.jitter);
+  // Differences 0, 2, 0.
+  equal(sorted.interarrivalJitter, (2 / 16) * (15 / 16));
+  equal(new PingResult({ ...base, sent: 1, rtts: [5], ttl: 64 }).interarrivalJitter, 0);
+});
+
+Deno.test("PingResult's fields, toJSON() and the JSON interface agree, and toJSON() copies the RTTs", () => {
+  const result = new PingResult({ ...base, sent: 2, rtts: [1, 2], ttl: 64, index: 7 });
+  const json = result.toJSON();
+  for (const key of Object.keys(json) as (keyof typeof json)[]) {
+    if (key !== "rtts") equal(json[key], result[key], key);
+  }
+  json.rtts.push(99);
+  deepEqual(result.rtts, [1, 2]);
+  equal(result.index, 7);
+  equal(result.ok, true);
+  ok(!("index" in json) && !("ok" in json), "class-only fields stay out of the JSON");
 });

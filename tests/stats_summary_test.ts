@@ -1,6 +1,7 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import fc from "fast-check";
 import {
+  interarrivalJitter,
   lossPercent,
   mean,
   median,
@@ -322,6 +323,25 @@ Deno.test("percentile() is monotonic in q and stays within the data", () => {
       const atHigh = percentile(sorted, high);
       ok(atLow <= atHigh, `p(${low}) = ${atLow} > p(${high}) = ${atHigh}`);
       ok(sorted[0] <= atLow && atHigh <= sorted[sorted.length - 1]);
+    }),
+  );
+});
+
+Deno.test("interarrivalJitter() follows RFC 3550's recurrence and stays within the largest step", () => {
+  equal(interarrivalJitter([]), 0);
+  equal(interarrivalJitter([3]), 0);
+  // Steps 4 then 0: J = 4/16, then J − J/16.
+  equal(interarrivalJitter([1, 5, 5]), (4 / 16) * (15 / 16));
+  fc.assert(
+    fc.property(fc.array(fc.double({ min: 0, max: 1e4, noNaN: true }), { maxLength: 200 }), (values) => {
+      let reference = 0;
+      for (let i = 1; i < values.length; i++) {
+        reference = reference + (Math.abs(values[i] - values[i - 1]) - reference) / 16;
+      }
+      const jitter = interarrivalJitter(values);
+      equal(jitter, reference);
+      const largestStep = values.slice(1).reduce((max, value, i) => Math.max(max, Math.abs(value - values[i])), 0);
+      ok(jitter >= 0 && jitter <= largestStep, `${jitter} > ${largestStep}`);
     }),
   );
 });

@@ -152,6 +152,8 @@ const BASE36 = 36;
 const SIGNAL_EXIT_BASE = 128;
 const SIGINT_NUMBER = 2;
 const SIGTERM_NUMBER = 15;
+/** Where `ip netns exec` finds per-namespace files to mount over /etc. */
+const NETNS_ETC = "/etc/netns";
 
 const IPV4_BLOCK_BASE = (198 << 24 | 18 << 16 | 64 << 8) >>> 0;
 const IPV4_BLOCK_BITS = 18;
@@ -525,8 +527,9 @@ function removeNamespacesSync(namespaces: readonly string[]): void {
         .outputSync();
       killPids(decoder.decode(pids.stdout));
       new Deno.Command(IP, { args: ["netns", "del", ns] }).outputSync();
+      Deno.removeSync(`${NETNS_ETC}/${ns}`, { recursive: true });
     } catch {
-      // Best effort while the process is going away.
+      // Best effort while the process is going away (and most namespaces have no /etc/netns entry).
     }
   }
 }
@@ -543,6 +546,8 @@ async function removeNamespaces(namespaces: readonly string[]): Promise<void> {
       timeoutMs: SETUP_TIMEOUT_MS,
       stdin: namespaces.map((ns) => `netns del ${ns}\n`).join(""),
     });
+    // Files a test put under /etc/netns/<namespace>/ (per-namespace hosts, say) go with the namespace.
+    await Promise.all(namespaces.map((ns) => Deno.remove(`${NETNS_ETC}/${ns}`, { recursive: true }).catch(() => {})));
   } catch (error) {
     console.error(`Lab cleanup of ${namespaces.join(", ")} failed:`, error);
   }

@@ -9,7 +9,7 @@ import {
   labSkip,
   OPEN_PING_GROUP_RANGE,
 } from "./lab.ts";
-
+import { worldReadableCopy } from "../support/world_readable_copy.ts";
 const skip = await labSkip();
 const NODES = ["h", "r1", "r2", "r3", "t"] as const;
 /** Long enough to outlive any test; the lab must kill it. */
@@ -490,37 +490,37 @@ Deno.test({
   },
 });
 
-/** Runs labSkip() in a fresh process as uid 65534, where the lab cannot work. */
+/**
+ * Runs labSkip() in a fresh process as uid 65534, where the lab cannot work. The child imports a world-readable copy
+ * of lab.ts, so the test also passes when the checkout sits in a directory only root can enter (`/root`, `mktemp -d`).
+ */
 async function labSkipAsNobody(ci: string) {
-  const denoDir = await Deno.makeTempDir({ prefix: "mplab-test-" });
-  try {
-    await Deno.chmod(denoDir, 0o777);
-    const script = `
-      const { labSkip } = await import(${JSON.stringify(import.meta.resolve("./lab.ts"))});
-      try {
-        console.log("returned " + await labSkip() + " " + await labSkip());
-      } catch (error) {
-        console.log("threw " + error.message);
-      }
-    `;
-    const { stdout, stderr } = await new Deno.Command("setpriv", {
-      args: [
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "--",
-        Deno.execPath(),
-        "eval",
-        "--no-config",
-        script,
-      ],
-      env: { CI: ci, DENO_DIR: denoDir, NO_COLOR: "1" },
-    }).output();
-    const decoder = new TextDecoder();
-    return { stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-  } finally {
-    await Deno.remove(denoDir, { recursive: true });
-  }
+  await using copy = await worldReadableCopy(["tests/lab/lab.ts", "tests/support/gate.ts"]);
+  const script = `
+    const { labSkip } = await import(${JSON.stringify(`file://${copy.dir}tests/lab/lab.ts`)});
+    try {
+      console.log("returned " + await labSkip() + " " + await labSkip());
+    } catch (error) {
+      console.log("threw " + error.message);
+    }
+  `;
+  const { stdout, stderr } = await new Deno.Command("setpriv", {
+    args: [
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      "--",
+      Deno.execPath(),
+      "eval",
+      "--no-config",
+      script,
+    ],
+    // The child's working directory must be one it can enter, or every command it spawns fails with EACCES.
+    cwd: copy.dir,
+    env: { ...copy.env, CI: ci, NO_COLOR: "1" },
+  }).output();
+  const decoder = new TextDecoder();
+  return { stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
 }
 
 Deno.test({
@@ -535,5 +535,25 @@ Deno.test({
 
     const ci = await labSkipAsNobody("true");
     assert.match(ci.stdout, /^threw .*CI=true.*needs root/);
+  },
+});
+
+Deno.test({
+  name: "Lab dispose deletes what a test put under /etc/netns/<namespace>, which ip netns exec mounts over /etc",
+  ignore: skip,
+  fn: async () => {
+    const lab = await Lab.create({ name: "etc" });
+    const dir = `/etc/netns/${lab.ns.h}`;
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.writeTextFile(`${dir}/hosts`, `${LAB_ADDRESSES.target4} only-in-h.example\n`);
+      const seen = await lab.exec("h", ["getent", "hosts", "only-in-h.example"]);
+      assert.match(seen.stdout, /198\.18\.4\.2/);
+      const elsewhere = await lab.exec("t", ["getent", "hosts", "only-in-h.example"]);
+      assert.notEqual(elsewhere.code, 0);
+    } finally {
+      await lab[Symbol.asyncDispose]();
+    }
+    await assert.rejects(Deno.stat(dir), Deno.errors.NotFound);
   },
 });

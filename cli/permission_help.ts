@@ -1,0 +1,85 @@
+/**
+ * The message for a refused ICMP socket: which privilege is missing, the current `net.ipv4.ping_group_range`, the
+ * user's group, and the narrowest one-line fix. Pure: the facts are gathered by {@linkcode privilegeFacts}.
+ *
+ * @module
+ */
+
+/** What the message is built from; `null` where the fact could not be read. */
+export interface PrivilegeFacts {
+  /** The effective user id. */
+  uid: number | null;
+  /** The primary group id. */
+  gid: number | null;
+  /** `net.ipv4.ping_group_range` as two numbers. */
+  range: readonly [number, number] | null;
+  /** The socket kind asked for: `auto` tried both. */
+  socket: "raw" | "datagram" | "auto";
+}
+
+const SYSCTL = "net.ipv4.ping_group_range";
+const RANGE_FILE = "/proc/sys/net/ipv4/ping_group_range";
+const SETCAP = `sudo setcap cap_net_raw+ep "$(readlink -f "$(which deno)")"`;
+const SETCAP_WARNING = "(that deno binary is shared: every script run with --allow-ffi then gets raw sockets)";
+
+/**
+ * Builds the one-line explanation and fix for a refused ICMP socket.
+ *
+ * @param facts What is known about the user and the system.
+ * @returns One line, without the program prefix.
+ *
+ * @example A user outside the range
+ * ```ts
+ * import { permissionHelp } from "./permission_help.ts";
+ * import { match } from "node:assert/strict";
+ *
+ * const text = permissionHelp({ uid: 1000, gid: 1000, range: [1, 0], socket: "auto" });
+ * match(text, /ping_group_range="1000 1000"/);
+ * ```
+ */
+export function permissionHelp(facts: PrivilegeFacts): string {
+  const group = facts.gid === null ? "your group (id -g)" : `group ${facts.gid}`;
+  const current = facts.range === null ? "" : ` is "${facts.range[0]} ${facts.range[1]}", which`;
+  const pair = facts.gid === null ? "<gid> <gid>" : `${facts.gid} ${facts.gid}`;
+  const sysctl = `sudo sysctl -w ${SYSCTL}="${pair}"`;
+  const included = facts.range !== null && facts.gid !== null && facts.gid >= facts.range[0] &&
+    facts.gid <= facts.range[1];
+  const datagram = included
+    ? `${SYSCTL}${current.replace(", which", "")} includes ${group}, yet the kernel refused (a container or ` +
+      "security policy may forbid ICMP sockets)"
+    : facts.range === null
+    ? `${SYSCTL} must include ${group}; allow it with: ${sysctl}`
+    : `${SYSCTL}${current} excludes ${group}; allow it with: ${sysctl}`;
+  if (facts.socket === "datagram") {
+    // Root too needs the sysctl for datagram sockets; setcap would not help.
+    return `Cannot open a datagram ICMP socket: ${datagram} (or use --socket raw${
+      facts.uid === 0 ? "" : " with raw privilege"
+    })`;
+  }
+  const raw = `raw sockets need root or CAP_NET_RAW: ${SETCAP} ${SETCAP_WARNING}`;
+  if (facts.socket === "raw") return `Cannot open a raw ICMP socket: ${raw}; or use --socket datagram`;
+  return `Cannot open an ICMP socket: ${datagram}; or give ${raw}`;
+}
+
+/**
+ * Reads what it may of the facts: the ids and the sysctl need `--allow-sys` and `--allow-read`, which the command
+ * does not ask for; without them the message names the commands that tell (`id -g`, `sysctl`).
+ *
+ * @param socket The socket kind asked for.
+ * @returns The facts, `null` for each one that could not be read.
+ */
+export function privilegeFacts(socket: PrivilegeFacts["socket"]): PrivilegeFacts {
+  const granted = (descriptor: Deno.PermissionDescriptor) => Deno.permissions.querySync(descriptor).state === "granted";
+  const uid = granted({ name: "sys", kind: "uid" }) ? Deno.uid() : null;
+  const gid = granted({ name: "sys", kind: "gid" }) ? Deno.gid() : null;
+  let range: [number, number] | null = null;
+  if (granted({ name: "read", path: RANGE_FILE })) {
+    try {
+      const [low, high] = Deno.readTextFileSync(RANGE_FILE).trim().split(/\s+/).map(Number);
+      if (Number.isInteger(low) && Number.isInteger(high)) range = [low, high];
+    } catch {
+      // No such file outside Linux: leave it unknown.
+    }
+  }
+  return { uid, gid, range, socket };
+}

@@ -1,0 +1,58 @@
+/**
+ * What stops a run and what interrupts it: Ctrl-C (a second one ends the process at once), the `-w` deadline, a
+ * closed stdout, and Ctrl-\ (SIGQUIT), which prints a status line and lets the run go on, as iputils does.
+ *
+ * @module
+ */
+
+/** The status of a process ended by a second Ctrl-C (128 + SIGINT). */
+export const EXIT_FORCED = 130;
+
+/** Options of {@linkcode RunControl}. */
+export interface RunControlOptions {
+  /** `-w` in ms; `null` for none. */
+  deadline: number | null;
+  /** Called on SIGQUIT. */
+  onStatus?: () => void;
+}
+
+/** Owns the run's AbortController and its signal listeners; dispose it when the run has settled. */
+export class RunControl implements Disposable {
+  readonly #controller = new AbortController();
+  readonly #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #onStatus: (() => void) | undefined;
+  #settled = false;
+  #onInterrupt = () => {
+    // A second Ctrl-C while the first is still being handled means "now".
+    if (this.#controller.signal.aborted && !this.#settled) Deno.exit(EXIT_FORCED);
+    this.stop();
+  };
+  #onQuit = () => this.#onStatus?.();
+
+  /** Starts listening; the deadline counts from now. */
+  constructor(options: RunControlOptions) {
+    this.#onStatus = options.onStatus;
+    Deno.addSignalListener("SIGINT", this.#onInterrupt);
+    if (this.#onStatus !== undefined) Deno.addSignalListener("SIGQUIT", this.#onQuit);
+    if (options.deadline !== null) this.#timer = setTimeout(() => this.stop(), options.deadline);
+  }
+
+  /** The signal to hand to the library. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Stops the run (idempotent). */
+  stop(): void {
+    this.#controller.abort();
+  }
+
+  /** Removes the listeners and the deadline. */
+  [Symbol.dispose](): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    Deno.removeSignalListener("SIGINT", this.#onInterrupt);
+    if (this.#onStatus !== undefined) Deno.removeSignalListener("SIGQUIT", this.#onQuit);
+    clearTimeout(this.#timer);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * tcpdump in a lab namespace, writing a pcap file that is read back here: the wire's own account of a run, to judge
+ * miniping's counts against.
+ *
+ * @module
+ */
+import { type IcmpView, viewIcmp } from "../fixtures/packet.ts";
+import type { Lab, LabNode } from "./lab.ts";
+
+/** One ICMP packet seen on the wire. */
+export interface WirePacket extends IcmpView {
+  /** Capture time, ms since the epoch (µs resolution). */
+  time: number;
+  /** The whole IP packet. */
+  bytes: Uint8Array;
+}
+
+/** A running capture; `stop()` ends it and returns the ICMP packets seen, in capture order. */
+export interface Capture extends AsyncDisposable {
+  stop(): Promise<WirePacket[]>;
+}
+
+const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_IPV6 = 0x86dd;
+const LINKTYPE_ETHERNET = 1;
+
+/** Parses a little-endian, microsecond pcap file of Ethernet frames; non-IP frames are skipped. */
+export function readPcap(file: Uint8Array): WirePacket[] {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  if (file.length < 24 || view.getUint32(0, true) !== 0xa1b2c3d4) throw new Error("not a little-endian µs pcap file");
+  if (view.getUint32(20, true) !== LINKTYPE_ETHERNET) throw new Error("pcap link type is not Ethernet");
+  const packets: WirePacket[] = [];
+  for (let offset = 24; offset + 16 <= file.length;) {
+    const time = view.getUint32(offset, true) * 1000 + view.getUint32(offset + 4, true) / 1000;
+    const length = view.getUint32(offset + 8, true);
+    const frame = file.subarray(offset + 16, offset + 16 + length);
+    offset += 16 + length;
+    const ethertype = (frame[12] << 8) | frame[13];
+    if (ethertype !== ETHERTYPE_IPV4 && ethertype !== ETHERTYPE_IPV6) continue;
+    const bytes = frame.slice(14);
+    const icmp = viewIcmp(bytes);
+    if (icmp !== null) packets.push({ ...icmp, time, bytes });
+  }
+  return packets;
+}
+
+/**
+ * Starts tcpdump on `device` in `node` for ICMP and ICMPv6, and returns once it is listening.
+ *
+ * @param lab The lab.
+ * @param node Where to capture.
+ * @param device The interface, e.g. `to-r1` in h.
+ * @returns The running capture.
+ */
+export async function startCapture(lab: Lab, node: LabNode, device: string): Promise<Capture> {
+  const file = await Deno.makeTempFile({ prefix: "mplab-capture-", suffix: ".pcap" });
+  // -Z root: tcpdump would otherwise drop to its own user, who cannot write the root-owned file.
+  // --immediate-mode: otherwise packets wait in the kernel's capture ring for a block timeout, and SIGTERM loses them.
+  const child = lab.spawn(node, [
+    "tcpdump",
+    "-Z",
+    "root",
+    "--immediate-mode",
+    "-U",
+    "-n",
+    "-s",
+    "0",
+    "-i",
+    device,
+    "-w",
+    file,
+    "icmp or icmp6",
+  ], {
+    stderr: "piped",
+  });
+  const stderr = child.stderr!.pipeThrough(new TextDecoderStream()).getReader();
+  let said = "";
+  while (!said.includes("listening on")) {
+    const { value, done } = await stderr.read();
+    if (done) {
+      await Deno.remove(file).catch(() => {});
+      throw new Error(`tcpdump did not start: ${said}`);
+    }
+    said += value;
+  }
+  let stopped: Promise<WirePacket[]> | undefined;
+  const stop = () =>
+    stopped ??= (async () => {
+      try {
+        // Packets are written as they come (-U); a short pause lets the last ones through.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        child.kill("SIGTERM");
+        await stderr.cancel().catch(() => {});
+        await child.status;
+        return readPcap(await Deno.readFile(file));
+      } finally {
+        await Deno.remove(file).catch(() => {});
+      }
+    })();
+  return { stop, [Symbol.asyncDispose]: async () => void await stop().catch(() => {}) };
+}
