@@ -862,7 +862,7 @@ Deno.test("runPing() --precise also stops at an RTT without a kernel transmit st
     command(["--precise", "-c", "5"]),
     out,
     fake((options) => {
-      options.onProbe?.({ ...REPLY, seq: 3, rtt: 0.25, clock: "rx" });
+      options.onProbe?.({ ...REPLY, seq: 3, icmpSeq: 3, rtt: 0.25, clock: "rx" });
       return Promise.resolve(tally({ sent: 1, rtts: [0.25] }));
     }),
   );
