@@ -25,6 +25,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { Lab, labAvailability } from "../tests/lab/lab.ts";
+import { startRelay } from "../tests/lab/relay.ts";
 import { mean, median, percentile } from "../stats/summary.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -71,8 +72,6 @@ const GOAL_BIAS_US = 5;
 const GOAL_SPREAD_US = 10;
 
 const CHILD_PATH = fileURLToPath(new URL("../tests/fixtures/ping_child.ts", import.meta.url));
-/** Loaded only for the relay phase: it is the hostile helper's, and lands in main on its own schedule. */
-const RELAY_MODULE = new URL("../tests/lab/relay.ts", import.meta.url).href;
 const BENCHMARKS_PATH = fileURLToPath(new URL("../BENCHMARKS.md", import.meta.url));
 const SECTION_HEADING = "## RTT accuracy";
 const BEGIN_MARKER = "<!-- rtt-accuracy:begin (written by bench/accuracy.ts; edits inside are overwritten) -->";
@@ -485,11 +484,6 @@ function sleep(ms: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------------
 // Phases: what surrounds the runs
 
-/** The relay module's surface this script uses (tests/lab/relay.ts). */
-interface RelayModule {
-  startRelay(lab: Lab, config: { seed: number; toward?: { delay?: number } }): Promise<AsyncDisposable>;
-}
-
 /** Sets up a phase's condition and returns what undoes it. */
 async function enterPhase(lab: Lab, phase: Phase, settings: Settings): Promise<AsyncDisposable> {
   if (phase === "stress") {
@@ -512,15 +506,7 @@ async function enterPhase(lab: Lab, phase: Phase, settings: Settings): Promise<A
     };
   }
   if (phase === "relay") {
-    let relay: RelayModule;
-    try {
-      relay = await import(RELAY_MODULE) as RelayModule;
-    } catch (error) {
-      throw new Error(
-        `Cannot run the relay phase: ${RELAY_MODULE} is missing (the hostile helper's TUN relay): ${error}`,
-      );
-    }
-    return await relay.startRelay(lab, { seed: 1, toward: { delay: settings.relayDelayMs } });
+    return await startRelay(lab, { seed: 1, toward: { delay: settings.relayDelayMs } });
   }
   return { async [Symbol.asyncDispose]() {} };
 }
