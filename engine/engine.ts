@@ -13,7 +13,13 @@ import { isBroadcast } from "../ffi/broadcast.ts";
 import { strerror, SystemCallError } from "../ffi/errno.ts";
 import { Poller } from "../ffi/poller.ts";
 import { addressSpan, fromSockaddr, type SocketAddress } from "../ffi/sockaddr.ts";
-import { BATCH_SLOT_BYTES, IcmpSocket, type IcmpSocketKind, RECEIVE_BATCH as SOCKET_BATCH } from "../ffi/socket.ts";
+import {
+  BATCH_SLOT_BYTES,
+  ERROR_BATCH_SLOT_BYTES,
+  IcmpSocket,
+  type IcmpSocketKind,
+  RECEIVE_BATCH as SOCKET_BATCH,
+} from "../ffi/socket.ts";
 import { formatAddress } from "../icmp/mod.ts";
 import { DeadlineHeap } from "./deadline_heap.ts";
 import type { ErrorDetails, ReplyDetails } from "./events.ts";
@@ -699,6 +705,8 @@ export class Engine {
    * probe's transmit stamp (queued inside its `sendmsg`) is read before its reply.
    */
   #drainErrors(channel: Channel): number {
+    // A transmit stamp per probe: one recvmmsg for up to 64 entries while every quoted probe fits a slot.
+    if (channel.largestReply <= ERROR_BATCH_SLOT_BYTES) return this.#drainErrorsBatched(channel);
     const socket = channel.socket;
     let read = 0;
     for (let i = 0; i < RECEIVE_BATCH && socket.fd !== -1; i++) {
@@ -706,6 +714,23 @@ export class Engine {
       read++;
       this.#activity++;
       this.#onQueuedEntry(channel);
+    }
+    return read;
+  }
+
+  #drainErrorsBatched(channel: Channel): number {
+    const socket = channel.socket;
+    let read = 0;
+    while (read < RECEIVE_BATCH && socket.fd !== -1) {
+      const n = socket.receiveErrorBatch();
+      if (n <= 0) break;
+      read += n;
+      this.#activity += n;
+      for (let i = 0; i < n && socket.fd !== -1; i++) {
+        socket.selectError(i);
+        this.#onQueuedEntry(channel);
+      }
+      if (n < SOCKET_BATCH) break;
     }
     return read;
   }

@@ -133,12 +133,17 @@ export const RECEIVE_BATCH = 64;
  * Sockets whose probes are larger read one message at a time into a 64 KiB buffer instead.
  */
 export const BATCH_SLOT_BYTES = 4096;
+/**
+ * Data bytes per slot of an error-queue batch: transmit stamps carry no data (OPT_TSONLY), and an ICMP error's data
+ * is the probe it quotes. Sockets whose probes are larger read their error queue one entry at a time.
+ */
+export const ERROR_BATCH_SLOT_BYTES = 1024;
 
 /** The buffers of one `recvmmsg` call: an mmsghdr array whose slots point into shared data, name and control arrays. */
 class BatchBuffers {
   readonly vector = new Uint8Array(RECEIVE_BATCH * MMSGHDR.size);
   readonly view = new DataView(this.vector.buffer);
-  readonly data = new Uint8Array(RECEIVE_BATCH * BATCH_SLOT_BYTES);
+  readonly data: Uint8Array;
   readonly names = new Uint8Array(RECEIVE_BATCH * SOCKADDR_STORAGE_SIZE);
   readonly controls = new Uint8Array(RECEIVE_BATCH * CONTROL_SIZE);
   readonly iovs = new Uint8Array(RECEIVE_BATCH * IOVEC.size);
@@ -148,14 +153,15 @@ class BatchBuffers {
   readonly slotControls: Uint8Array[] = [];
   readonly slotControlViews: DataView[] = [];
 
-  constructor() {
+  constructor(readonly slotBytes: number) {
+    this.data = new Uint8Array(RECEIVE_BATCH * slotBytes);
     const iovView = new DataView(this.iovs.buffer);
     for (let i = 0; i < RECEIVE_BATCH; i++) {
-      const data = this.data.subarray(i * BATCH_SLOT_BYTES, (i + 1) * BATCH_SLOT_BYTES);
+      const data = this.data.subarray(i * slotBytes, (i + 1) * slotBytes);
       const name = this.names.subarray(i * SOCKADDR_STORAGE_SIZE, (i + 1) * SOCKADDR_STORAGE_SIZE);
       const control = this.controls.subarray(i * CONTROL_SIZE, (i + 1) * CONTROL_SIZE);
       writePointer(iovView, i * IOVEC.size + IOVEC.base, data);
-      writeU64(iovView, i * IOVEC.size + IOVEC.len, BATCH_SLOT_BYTES);
+      writeU64(iovView, i * IOVEC.size + IOVEC.len, slotBytes);
       const at = i * MMSGHDR.size + MMSGHDR.header;
       writePointer(this.view, at + MSGHDR.name, name);
       writePointer(this.view, at + MSGHDR.iov, this.iovs.subarray(i * IOVEC.size, (i + 1) * IOVEC.size));
@@ -192,6 +198,7 @@ export class IcmpSocket implements Disposable {
   readonly #tx: MessageBuffers;
   readonly #rx: MessageBuffers;
   #batch: BatchBuffers | undefined;
+  #errorBatch: BatchBuffers | undefined;
   /** Where callers build the next packet before {@linkcode IcmpSocket.send}. */
   readonly packet: Uint8Array;
   readonly #sentMonotonic = new Stamp(CLOCK_MONOTONIC);
@@ -209,7 +216,7 @@ export class IcmpSocket implements Disposable {
   /** `msg_flags` of the last receive (`MSG_CTRUNC` tells a cut control buffer). */
   receivedFlags = 0;
   /** The last receive's control data: the first {@linkcode IcmpSocket.receivedControlLength} bytes of this view. */
-  readonly receivedControl: DataView;
+  receivedControl: DataView;
   /** `msg_controllen` of the last receive. */
   receivedControlLength = 0;
   /**
@@ -443,6 +450,7 @@ export class IcmpSocket implements Disposable {
       rx.control.length,
     );
     this.receivedFlags = rx.headerView.getInt32(MSGHDR.flags, true);
+    this.receivedControl = rx.controlView;
     this.receivedControlLength = controlLength;
     this.ancillary.parse(rx.control, rx.controlView, controlLength);
     return n;
@@ -455,12 +463,39 @@ export class IcmpSocket implements Disposable {
    * {@linkcode IcmpSocket.select} each), or minus the errno of a first message that failed.
    */
   receiveBatch(): number {
-    const batch = this.#batch ??= new BatchBuffers();
+    const batch = this.#batch ??= new BatchBuffers(BATCH_SLOT_BYTES);
     batch.reset();
     const n = libc().recvmmsg(this.#fd, batch.vector, RECEIVE_BATCH, MSG_DONTWAIT, null);
     if (n === -1) return -errno();
     this.receivedMonotonic = monotonicMs();
     return n;
+  }
+
+  /**
+   * Reads up to {@linkcode RECEIVE_BATCH} entries of the error queue (transmit stamps, ICMP errors) in one
+   * `recvmmsg`, without blocking, into slots of {@linkcode ERROR_BATCH_SLOT_BYTES}. Its buffers are its own, so it
+   * may run while a {@linkcode IcmpSocket.receiveBatch} is being walked. Returns how many were read (then
+   * {@linkcode IcmpSocket.selectError} each), or minus the errno.
+   */
+  receiveErrorBatch(): number {
+    const batch = this.#errorBatch ??= new BatchBuffers(ERROR_BATCH_SLOT_BYTES);
+    batch.reset();
+    const n = libc().recvmmsg(this.#fd, batch.vector, RECEIVE_BATCH, MSG_DONTWAIT | MSG_ERRQUEUE, null);
+    return n === -1 ? -errno() : n;
+  }
+
+  /** Makes entry `i` of the last {@linkcode IcmpSocket.receiveErrorBatch} the received message. */
+  selectError(i: number): void {
+    const batch = this.#errorBatch!;
+    const at = i * MMSGHDR.size;
+    const length = batch.view.getUint32(at + MMSGHDR.len, true);
+    this.received = batch.slotData[i].subarray(0, Math.min(length, ERROR_BATCH_SLOT_BYTES));
+    const nameLength = batch.view.getUint32(at + MSGHDR.namelen, true);
+    this.receivedName = batch.slotNames[i].subarray(0, Math.min(nameLength, SOCKADDR_STORAGE_SIZE));
+    this.receivedFlags = batch.view.getInt32(at + MSGHDR.flags, true);
+    this.receivedControl = batch.slotControlViews[i];
+    this.receivedControlLength = Math.min(readU64(batch.view, at + MSGHDR.controllen), CONTROL_SIZE);
+    this.ancillary.parse(batch.slotControls[i], batch.slotControlViews[i], this.receivedControlLength);
   }
 
   /** Makes message `i` of the last {@linkcode IcmpSocket.receiveBatch} the received one. */
