@@ -49,7 +49,8 @@ function verdict(host: string, result: PingResult, errors: ErrorDetails[], throw
     throw new ErrorClass(first.message, { code: first.code ?? 0, from: first.from, result });
   }
   if (throwOnTimeout && errors.length === 0) {
-    throw new PingTimeoutError(`No reply from ${host} (${result.address}) to ${result.sent} probes`, result);
+    const probes = result.sent === 1 ? "1 probe" : `${result.sent} probes`;
+    throw new PingTimeoutError(`No reply from ${host} (${result.address}) to ${probes}`, result);
   }
   return result;
 }
