@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { permissionHelp, privilegeFacts } from "./permission_help.ts";
 import { monotonicMs, realtimeToMs } from "../ffi/clock.ts";
 import { Errno, POLLERR, POLLIN, SO_EE_ORIGIN_TIMESTAMPING } from "../ffi/constants.ts";
 import { readTxStamp, TxStamp } from "../ffi/timestamping.ts";
@@ -54,6 +55,8 @@ export interface ProbeOwner {
   onTimeout(probe: Probe): void;
   /** Something failed inside the engine: settle the run with this error. */
   onFailure(error: unknown): void;
+  /** The engine's list of the owner's outstanding probes (start `null`; only the engine writes it). */
+  firstProbe: Probe | null;
 }
 
 const enum State {
@@ -68,6 +71,12 @@ export class Probe implements MatchableProbe {
   state: State = State.Pending;
   /** @internal Whether its window slot and receive-buffer share were given back. */
   released = false;
+  /** @internal The owner's outstanding probes form a list through these. */
+  previousOfOwner: Probe | null = null;
+  /** @internal */
+  nextOfOwner: Probe | null = null;
+  /** @internal Position in the engine's deadline heap. */
+  heapIndex = -1;
   /** @internal The kernel's transmit stamp, CLOCK_REALTIME ms (clock.ts scale); NaN until it is read. */
   sentKernel = NaN;
 
@@ -119,6 +128,7 @@ const NO_OWNER: ProbeOwner = {
   onError: ignore,
   onTimeout: ignore,
   onFailure: ignore,
+  firstProbe: null,
 };
 
 /** Messages read per socket per wake-up before the loop moves on (sends, deadlines, other sockets). */
@@ -269,12 +279,6 @@ export class SocketPermissionError extends Error {
 const PERMISSION_ERRORS = new Set<number>([Errno.EPERM, Errno.EACCES]);
 const UNSUPPORTED_ERRORS = new Set<number>([Errno.EPROTONOSUPPORT, Errno.EAFNOSUPPORT, Errno.EINVAL]);
 
-function permissionHelp(family: 4 | 6): string {
-  return `Cannot open an ICMPv${family === 4 ? "4" : "6"} socket: permission denied. Either allow raw sockets for ` +
-    `Deno (sudo setcap cap_net_raw+ep "$(readlink -f "$(which deno)")") or allow unprivileged ICMP sockets for ` +
-    `your group (sudo sysctl -w net.ipv4.ping_group_range="0 2147483647")`;
-}
-
 /** Counters of an engine. */
 export interface EngineStats {
   /** Probes outstanding (sent, not yet answered, failed or timed out). */
@@ -295,7 +299,6 @@ export class Engine {
   readonly #heap = new DeadlineHeap<Probe>();
   readonly #scheduler = new Scheduler();
   readonly #owners = new Set<ProbeOwner>();
-  readonly #ownerProbes = new Map<ProbeOwner, Set<Probe>>();
   #poller: Poller | undefined;
   #loop: Promise<void> | undefined;
   #watchDirty = false;
@@ -346,7 +349,7 @@ export class Engine {
       return pool;
     }
     if (refusals.some((error) => PERMISSION_ERRORS.has(error.errno))) {
-      throw new SocketPermissionError(permissionHelp(family), { cause: refusals.at(-1) });
+      throw new SocketPermissionError(permissionHelp(privilegeFacts(kind)), { cause: refusals.at(-1) });
     }
     throw refusals.at(-1) ?? new Error(`Cannot open an ICMPv${family} socket`);
   }
@@ -396,11 +399,11 @@ export class Engine {
   /** Stops everything of `owner`: its outstanding probes are forgotten (no more outcomes). Idempotent. */
   detach(owner: ProbeOwner): void {
     if (!this.#owners.delete(owner)) return;
-    const probes = this.#ownerProbes.get(owner);
-    this.#ownerProbes.delete(owner);
-    for (const probe of probes ?? []) {
+    for (let probe = owner.firstProbe, next; probe !== null; probe = next) {
+      next = probe.nextOfOwner;
       this.#finish(probe);
     }
+    owner.firstProbe = null;
     this.#wake();
   }
 
@@ -475,9 +478,10 @@ export class Engine {
     channel.probes.set(key, probe);
     channel.pendingCost += cost;
     this.#outstanding++;
-    let probes = this.#ownerProbes.get(owner);
-    if (probes === undefined) this.#ownerProbes.set(owner, probes = new Set());
-    probes.add(probe);
+    // Linked into the owner's list of outstanding probes: no set per run.
+    probe.nextOfOwner = owner.firstProbe;
+    if (owner.firstProbe !== null) owner.firstProbe.previousOfOwner = probe;
+    owner.firstProbe = probe;
     this.#heap.push(probe);
     return "sent";
   }
@@ -645,8 +649,14 @@ export class Engine {
     probe.state = State.Done;
     const channel = probe.channel;
     if (channel.probes.get(probe.key) === probe) channel.probes.delete(probe.key);
-    this.#ownerProbes.get(probe.owner)?.delete(probe);
-    // The deadline heap keeps the probe until its deadline: let the run and the payload go now.
+    const owner = probe.owner;
+    if (probe.previousOfOwner !== null) probe.previousOfOwner.nextOfOwner = probe.nextOfOwner;
+    else if (owner.firstProbe === probe) owner.firstProbe = probe.nextOfOwner;
+    if (probe.nextOfOwner !== null) probe.nextOfOwner.previousOfOwner = probe.previousOfOwner;
+    probe.previousOfOwner = probe.nextOfOwner = null;
+    // Out of the table and the deadline heap: nothing keeps it (a sweep's probes would otherwise all live a timeout
+    // long and be promoted to V8's old space). The owner and payload are dropped too, for whoever still holds it.
+    this.#heap.remove(probe);
     probe.owner = NO_OWNER;
     probe.token = EMPTY;
   }

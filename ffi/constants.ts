@@ -151,3 +151,8 @@ export const Errno = {
   ENODEV: 19,
   EHOSTUNREACH: 113,
 } as const;
+
+/** open(2) flags. */
+export const O_RDONLY = 0;
+/** Close the descriptor on exec. */
+export const O_CLOEXEC = 0x80000;
