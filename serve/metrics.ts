@@ -301,27 +301,12 @@ export class ServeMetrics {
    * @returns The body.
    */
   renderBytes(format: ExpositionFormat, stats?: EngineStats): Uint8Array<ArrayBuffer> {
-    this.#engineGauges(stats);
+    if (stats !== undefined) {
+      this.#f.outstanding.child().set(stats.outstanding);
+      this.#f.sockets.child().set(stats.sockets);
+      this.#f.backoffs.child().set(stats.sendBackoffs);
+    }
     return this.#registry.renderBytes(format);
-  }
-
-  /**
-   * The exposition in chunks written as they are pulled (see `Registry.renderChunks`).
-   *
-   * @param format Text format or OpenMetrics.
-   * @param stats The engine's health, when an engine is running.
-   * @returns The chunks.
-   */
-  renderChunks(format: ExpositionFormat, stats?: EngineStats): Generator<Uint8Array<ArrayBuffer>> {
-    this.#engineGauges(stats);
-    return this.#registry.renderChunks(format);
-  }
-
-  #engineGauges(stats: EngineStats | undefined): void {
-    if (stats === undefined) return;
-    this.#f.outstanding.child().set(stats.outstanding);
-    this.#f.sockets.child().set(stats.sockets);
-    this.#f.backoffs.child().set(stats.sendBackoffs);
   }
 
   /**

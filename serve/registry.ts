@@ -79,13 +79,8 @@ const DIGIT_0 = 0x30;
  * its bytes once and allocates only the copy it hands out.
  */
 export class ByteWriter {
-  #buf: Uint8Array<ArrayBuffer>;
+  #buf: Uint8Array<ArrayBuffer> = new Uint8Array(1 << 16);
   #pos = 0;
-
-  /** Starts with room for `capacity` bytes; it grows as needed. */
-  constructor(capacity = 1 << 16) {
-    this.#buf = new Uint8Array(capacity);
-  }
 
   /** Starts over, keeping the capacity. */
   reset(): void {
@@ -125,11 +120,6 @@ export class ByteWriter {
     } else this.ascii(formatValue(v));
     this.#room(1);
     this.#buf[this.#pos++] = NEWLINE;
-  }
-
-  /** Bytes written since the last reset. */
-  get length(): number {
-    return this.#pos;
   }
 
   /** A copy of what was written. */
@@ -265,12 +255,8 @@ export class Family<T extends Scalar | Histogram = Scalar | Histogram> {
     return this.#children.size;
   }
 
-  /**
-   * Writes this family's lines, handing `out` to `flush` whenever it holds
-   * `chunkBytes` or more. Each child is written whole, so every series in a
-   * chunk is consistent with itself.
-   */
-  *render(out: ByteWriter, format: ExpositionFormat, chunkBytes: number): Generator<void> {
+  /** Writes this family's lines. */
+  render(out: ByteWriter, format: ExpositionFormat): void {
     const b = this.#bytes;
     out.bytes(format === "openmetrics" ? b.headerOpenMetrics : b.header);
     for (const child of this.#children.values()) {
@@ -279,7 +265,6 @@ export class Family<T extends Scalar | Histogram = Scalar | Histogram> {
         this.#open(out, b.name, child.labels);
         out.value(child.value);
       }
-      if (out.length >= chunkBytes) yield;
     }
   }
 
@@ -376,31 +361,9 @@ export class Registry {
   renderBytes(format: ExpositionFormat): Uint8Array<ArrayBuffer> {
     const out = this.#writer;
     out.reset();
-    for (const family of this.#families) for (const _ of family.render(out, format, Infinity));
+    for (const family of this.#families) family.render(out, format);
     if (format === "openmetrics") out.ascii("# EOF\n");
     return out.take();
-  }
-
-  /**
-   * The whole exposition in chunks of about `chunkBytes`, written as they
-   * are pulled: served as a stream, rendering and sending overlap, and the
-   * event loop gets a turn between chunks.
-   *
-   * @param format As for {@linkcode Registry.renderBytes}.
-   * @param chunkBytes Size at which a chunk is handed out.
-   * @returns The chunks, each a copy the caller owns.
-   */
-  *renderChunks(format: ExpositionFormat, chunkBytes = 1 << 21): Generator<Uint8Array<ArrayBuffer>> {
-    // A writer per call: two scrapes may be streaming at once.
-    const out = new ByteWriter(chunkBytes * 2);
-    for (const family of this.#families) {
-      for (const _ of family.render(out, format, chunkBytes)) {
-        yield out.take();
-        out.reset();
-      }
-    }
-    if (format === "openmetrics") out.ascii("# EOF\n");
-    if (out.length > 0) yield out.take();
   }
 
   /**

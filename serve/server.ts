@@ -167,19 +167,7 @@ export function createHandler(ctx: HandlerContext): (request: Request) => Respon
     switch (url.pathname) {
       case "/metrics": {
         const format = negotiateFormat(request.headers.get("accept"));
-        const chunks = ctx.metrics.renderChunks(format, ctx.stats());
-        // Pulled as the connection takes them: rendering and sending overlap.
-        const body = new ReadableStream<Uint8Array>({
-          pull(controller) {
-            const next = chunks.next();
-            if (next.done) controller.close();
-            else controller.enqueue(next.value);
-          },
-          cancel() {
-            chunks.return(undefined);
-          },
-        });
-        return new Response(body, {
+        return new Response(ctx.metrics.renderBytes(format, ctx.stats()), {
           headers: { "content-type": CONTENT_TYPES[format] },
         });
       }

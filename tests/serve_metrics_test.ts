@@ -191,26 +191,3 @@ Deno.test("server: routes serve the page, the metrics in both formats, and 404",
 Deno.test("targets: hosts split on whitespace, comments dropped, duplicates once", () => {
   deepEqual(parseTargets("# lab\na b\n\n  c # the third\nb\r\n"), ["a", "b", "c"]);
 });
-
-Deno.test("registry: chunks add up to the whole exposition, and two streams do not mix", () => {
-  const registry = new Registry();
-  const f = registry.add(new Family<Scalar>("g", "G.", "gauge", { labelNames: ["i"] }));
-  for (let i = 0; i < 1000; i++) f.child(String(i)).set(i);
-  const whole = registry.render("openmetrics");
-  const a = registry.renderChunks("openmetrics", 1000);
-  const b = registry.renderChunks("openmetrics", 1000);
-  const partsA: Uint8Array[] = [];
-  const partsB: Uint8Array[] = [];
-  // Interleaved pulls, as two scrapers would make them.
-  for (let done = false; !done;) {
-    const x = a.next();
-    const y = b.next();
-    if (!x.done) partsA.push(x.value);
-    if (!y.done) partsB.push(y.value);
-    done = Boolean(x.done && y.done);
-  }
-  ok(partsA.length > 10);
-  const decode = (parts: Uint8Array[]) => parts.map((p) => new TextDecoder().decode(p)).join("");
-  equal(decode(partsA), whole);
-  equal(decode(partsB), whole);
-});
