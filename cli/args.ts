@@ -40,8 +40,8 @@ export const MAX_DELAY_MS = 2 ** 31 - 1;
 const MS_DIGITS = 3;
 /** `--count inf`: the library's largest count, which no run reaches before Ctrl-C. */
 export const FOREVER = Number.MAX_SAFE_INTEGER;
-/** `--flood` sends on the library's fixed schedule at interval 0: as fast as its window of outstanding probes allows. */
-export const FLOOD_INTERVAL_MS = 0;
+/** `--flood` sends the next probe on a reply, or after this many ms without one (iputils' pace; `-i` changes it). */
+export const FLOOD_INTERVAL_MS = 10;
 
 /** The appended pointer for usage errors. */
 export const HELP_HINT = `(see '${PROGRAM} --help')`;
@@ -71,8 +71,8 @@ Options:
   -b, --broadcast      allow pinging a broadcast address
       --socket KIND    raw, datagram or auto (default ${PING_DEFAULTS.socket})
   -w, --deadline S     stop sending after S seconds and report
-      --precise        require kernel receive timestamps: stop with exit
-                       status 2 if an RTT had to be taken in user space
+      --precise        require kernel transmit and receive timestamps: stop
+                       with exit status 2 if an RTT had to use user space
   -q, --quiet          no per-probe lines (also with --ndjson)
   -n, --numeric        accepted for iputils; addresses are never looked up
   -D                   print a UNIX timestamp before each probe line
@@ -80,8 +80,9 @@ Options:
   -a                   one host: ring the bell on each reply (iputils);
                        several hosts: print the alive targets only (fping)
   -u                   several hosts: print the unreachable targets only
-      --flood          iputils' -f: send as fast as replies come back (-i 0
-                       unless -i is given), a dot per lost probe; one host.
+      --flood          iputils' -f: the next probe goes out on a reply, or
+                       after ${FLOOD_INTERVAL_MS} ms (-i) without one; a dot per request, a
+                       backspace per reply. One host.
                        NOTE: -f is fping's targets file here, not flood
       --show-rtts      print every RTT after the summary
   -j, --json           print only the result, as one JSON document (an array
@@ -143,7 +144,7 @@ export interface PingCommand extends RunCommand {
   host: string;
   /** `--show-rtts`: list the RTTs after the summary. */
   showRtts: boolean;
-  /** `--precise`: kernel receive stamps are mandatory. */
+  /** `--precise`: kernel transmit and receive stamps are mandatory. */
   precise: boolean;
   /** `-a`: ring the terminal bell on each reply. */
   bell: boolean;

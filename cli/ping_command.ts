@@ -21,6 +21,7 @@ import {
   summaryLines,
   wireSeq,
 } from "./format.ts";
+import type { FloodPinger } from "./flood.ts";
 import { classifyFailure, EXIT, exitCodeFor, type Failure } from "./outcome.ts";
 import type { Sink } from "./output.ts";
 import { RunControl } from "./run_control.ts";
@@ -32,6 +33,8 @@ export interface RunDependencies {
   ping: typeof ping;
   /** Resolves the host to the literal address to probe. */
   resolveHost: typeof resolveHost;
+  /** Opens the `Pinger` a `--flood` sends through; a real one when unset. */
+  openPinger?: () => FloodPinger;
 }
 
 const REAL: RunDependencies = { ping, resolveHost };
@@ -61,21 +64,36 @@ export async function runPing(command: PingCommand, out: Sink, deps: RunDependen
     view.stop = () => control.stop();
     const headerTimer = setTimeout(() => view.header(), HEADER_GRACE_MS);
     const started = performance.now();
-    outcome = await settle(
-      deps.ping(target.address, {
-        ...command.options,
-        family: target.family,
-        signal: control.signal,
-        onProbe: (event) => view.probe(event),
-      }),
-      control.signal,
-      command,
-    );
+    const onProbe = (event: ProbeEvent) => view.probe(event);
+    const run = command.flood
+      ? flood(command, target, control.signal, view, deps)
+      : deps.ping(target.address, { ...command.options, family: target.family, signal: control.signal, onProbe });
+    outcome = await settle(run, control.signal, command);
     clearTimeout(headerTimer);
     view.elapsed = performance.now() - started;
     view.finishOutstanding();
   }
   return finish(command, out, view, outcome);
+}
+
+/** `--flood` through its own module, loaded only for a flood. */
+async function flood(
+  command: PingCommand,
+  target: { address: string; family: 4 | 6 },
+  signal: AbortSignal,
+  view: ProbeView,
+  deps: RunDependencies,
+): Promise<{ toJSON(): PingResultJson }> {
+  const { runFlood } = await import("./flood.ts");
+  return await runFlood({
+    host: command.host,
+    ...target,
+    options: command.options,
+    signal,
+    onSend: () => view.floodSent(),
+    onProbe: (event) => view.probe(event),
+    ...(deps.openPinger === undefined ? {} : { open: deps.openPinger }),
+  });
 }
 
 /** Resolves the host and checks what depends on its family, so that these errors come before the header. */
@@ -111,7 +129,6 @@ async function settle(
     // Aborted before the first send: ping() rejects with the abort reason.
     const stoppedEarly = signal.aborted && error === signal.reason;
     const failure = classifyFailure(error, {
-      socket: command.options.socket ?? "auto",
       broadcast: command.options.broadcast ?? false,
       interface: command.options.interface,
     });
@@ -131,6 +148,7 @@ class ProbeView {
   readonly #settledSeqs = new Set<number>();
   #outstandingTimer: ReturnType<typeof setInterval> | undefined;
   #nextDue = 2;
+  #pendingDots = 0;
 
   constructor(readonly command: PingCommand, readonly out: Sink, readonly address: string) {
     if (command.outstanding && command.output === "human" && !command.quiet && command.options.interval > 0) {
@@ -138,18 +156,20 @@ class ProbeView {
     }
   }
 
-  /** Prints the header once, in human mode. */
+  /** Prints the header once, in human mode, then the flood dots that waited for it. */
   header(): void {
     if (this.#headerShown || this.command.output !== "human") return;
     this.#headerShown = true;
     this.#write(headerLine(this.command.host, this.address, this.command.options.size));
+    if (this.#pendingDots > 0) this.#rawWrite(".".repeat(this.#pendingDots));
+    this.#pendingDots = 0;
   }
 
   probe(event: ProbeEvent): void {
     this.tally.add(event);
     if (event.type !== "duplicate") this.#settledSeqs.add(event.seq);
     const command = this.command;
-    if (command.precise && event.type === "reply" && event.clock === "user" && this.userClockReply === null) {
+    if (command.precise && event.type === "reply" && event.clock !== "kernel" && this.userClockReply === null) {
       this.userClockReply = event;
       this.stop();
     }
@@ -166,12 +186,22 @@ class ProbeView {
     }
     this.header();
     if (command.flood) {
-      // iputils leaves a dot for each probe that got no reply.
-      if (event.type === "timeout" || event.type === "error") this.#rawWrite(".");
+      // iputils: a dot went out with the request, a reply takes it back; a lost probe leaves its dot.
+      if (event.type === "reply") this.#rawWrite("\b");
       return;
     }
     const options = command.timestamps ? { timestamp: event.time, bell: command.bell } : { bell: command.bell };
     this.#write(eventLine(event, options));
+  }
+
+  /**
+   * `--flood`: a dot per request, in human mode. Until the header is out (the first event, or the grace), dots wait,
+   * so that a refusal before the first send is the only line printed.
+   */
+  floodSent(): void {
+    if (this.command.output !== "human" || this.command.quiet) return;
+    if (this.#headerShown) this.#rawWrite(".");
+    else this.#pendingDots++;
   }
 
   /** -O: at each send, a note for the previous probe when it has no outcome yet. */
@@ -211,11 +241,11 @@ function finish(
     printSummary(command, out, { ...result, host: command.host }, view);
   }
   if (view.userClockReply !== null && view.userClockReply.type === "reply") {
-    const { rtt } = view.userClockReply;
+    const { rtt, clock } = view.userClockReply;
     out.error(
-      `--precise: no kernel receive timestamp for icmp_seq=${wireSeq(view.userClockReply)} ` +
-        `(its RTT, ${formatMs(rtt)} ms, is from the user-space clock); ` +
-        "run without --precise to accept user-space timing",
+      `--precise: the kernel gave no ${clock === "rx" ? "transmit" : "receive"} timestamp for icmp_seq=` +
+        `${wireSeq(view.userClockReply)} (its RTT, ${formatMs(rtt)} ms, was taken with ` +
+        `${clock === "rx" ? "a user-space send stamp" : "the user-space clock"}); run without --precise to accept it`,
     );
     return EXIT.error;
   }

@@ -14,7 +14,7 @@ import type { ErrorDetails } from "./events.ts";
 import { PingFailure } from "./failure.ts";
 import { checkHost, checkNumber, checkOptions, PING_DEFAULTS } from "./options.ts";
 import type { TargetRun } from "./run.ts";
-import { Resolver, resolveTarget } from "./target.ts";
+import { parseLiteral, Resolver, resolveTarget, type SocketAddress } from "./target.ts";
 
 /** `ping()` on `engine`. */
 export async function pingWith(engine: Engine, host: string, options: PingOptions): Promise<PingResult> {
@@ -49,7 +49,8 @@ function verdict(host: string, result: PingResult, errors: ErrorDetails[], throw
     throw new ErrorClass(first.message, { code: first.code ?? 0, from: first.from, result });
   }
   if (throwOnTimeout && errors.length === 0) {
-    throw new PingTimeoutError(`No reply from ${host} (${result.address}) to ${result.sent} probes`, result);
+    const probes = result.sent === 1 ? "1 probe" : `${result.sent} probes`;
+    throw new PingTimeoutError(`No reply from ${host} (${result.address}) to ${probes}`, result);
   }
   return result;
 }
@@ -106,6 +107,9 @@ export async function pingManyWith(
   return await new Sweep(engine, o, rate, window).run(hosts);
 }
 
+/** Runs of a sweep that may wait for their first send at once: enough to keep the sender busy between turns. */
+const ADMIT_AHEAD = 256;
+
 /** One pingMany() call: pulls targets as room frees up, so any number of them streams through bounded memory. */
 class Sweep {
   readonly #call: Call;
@@ -129,6 +133,24 @@ class Sweep {
     this.#call = new Call(engine, options, rate, window);
     // Targets in progress (resolving or probing): each holds its run's state, so this bounds memory.
     this.#limit = window;
+    this.#call.group.onStart = () => this.#wakeRoom();
+  }
+
+  /**
+   * Whether to stop pulling targets for now: the window is full, or enough targets already wait for their first
+   * send (resolving, or queued behind the sender).
+   * Without the second bound a sweep of live targets would hold a whole window of runs queued behind the sender,
+   * each living long enough to be promoted to V8's old space, so memory and GC time grew with the window.
+   */
+  #full(): boolean {
+    if (this.#stopped) return false;
+    return this.#inFlight >= this.#limit || this.#inFlight - this.#call.group.active >= ADMIT_AHEAD;
+  }
+
+  #wakeRoom(): void {
+    const room = this.#room;
+    this.#room = undefined;
+    room?.();
   }
 
   async run(hosts: Iterable<string> | AsyncIterable<string>): Promise<PingManyEntry[]> {
@@ -137,11 +159,21 @@ class Sweep {
     signal?.addEventListener("abort", abort, { once: true });
     try {
       let index = 0;
-      for await (const host of hosts) {
-        if (this.#stopped) break;
-        this.#start(host, index++);
-        if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => this.#room = resolve);
-        if (this.#stopped) break;
+      if (Symbol.asyncIterator in hosts) {
+        for await (const host of hosts) {
+          if (this.#stopped) break;
+          this.#start(host, index++);
+          while (this.#full()) await new Promise<void>((resolve) => this.#room = resolve);
+          if (this.#stopped) break;
+        }
+      } else {
+        // A plain iterable is walked without a promise per element: awaits only when the window is full.
+        for (const host of hosts) {
+          if (this.#stopped) break;
+          this.#start(host, index++);
+          while (this.#full()) await new Promise<void>((resolve) => this.#room = resolve);
+          if (this.#stopped) break;
+        }
       }
       if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#drained = resolve);
     } catch (error) {
@@ -169,48 +201,71 @@ class Sweep {
     this.#stop();
   }
 
+  /** Starts one target. Literals go straight to their run; names wait for the resolver. No promise per target. */
   #start(host: string, index: number): void {
     this.#inFlight++;
-    this.#target(host, index).then((entry) => {
-      if (entry !== null) {
-        if (this.options.collect !== false) this.#entries[index] = entry;
-        if (!this.#failed) call(this.options.onResult, entry, (error) => this.#fail(error));
-      }
-      this.#inFlight--;
-      const room = this.#room;
-      this.#room = undefined;
-      room?.();
-      if (this.#inFlight === 0) this.#drained?.();
-    });
-  }
-
-  /** One target to its entry; never rejects (a fatal error fails the sweep and gives null). */
-  async #target(host: string, index: number): Promise<PingManyEntry | null> {
-    let run: TargetRun | undefined;
     try {
       if (typeof host !== "string") throw new TypeError(`Cannot ping: host must be a string, got ${typeof host}`);
       checkHost(host);
-      const destination = await this.#resolver.resolve(host, this.options.family);
+    } catch (error) {
+      return this.#reject(host, index, error);
+    }
+    const literal = parseLiteral(host);
+    const family = this.options.family;
+    // The unspecified address (0.0.0.0, ::) means this host: the resolver maps it; other literals need no lookup.
+    if (
+      literal !== null && (family === undefined || literal.family === family) && literal.address.some((b) => b !== 0)
+    ) {
+      return this.#launch(host, index, literal);
+    }
+    this.#resolver.resolve(host, family).then(
+      (destination) => this.#launch(host, index, destination),
+      (error) => this.#reject(host, index, error),
+    );
+  }
+
+  #launch(host: string, index: number, destination: SocketAddress): void {
+    let run: TargetRun;
+    try {
       if (this.#stopped) {
         throw this.options.signal?.reason ?? new Error("Cannot ping: the sweep stopped before this target");
       }
       run = this.#call.open(host, index, destination);
     } catch (error) {
-      if (isFatal(error)) {
-        this.#fail(error);
-        return null;
-      }
-      return new PingFailure(String(host), index, error instanceof Error ? error : new Error(String(error)));
+      return this.#reject(host, index, error);
     }
     this.#runs.add(run);
-    try {
-      return (await run.start()).result;
-    } catch (error) {
-      // A callback threw or the engine failed: the whole call ends with it.
-      this.#fail(error);
-      return null;
-    } finally {
+    run.startWith((error, outcome) => {
       this.#runs.delete(run);
+      if (outcome === undefined) {
+        // A callback threw or the engine failed: the whole call ends with it.
+        this.#fail(error);
+        this.#finished(index, null);
+      } else {
+        this.#finished(index, outcome.result);
+      }
+    });
+  }
+
+  /** A target that could not be probed: its failure entry, unless the error is the whole call's. */
+  #reject(host: unknown, index: number, error: unknown): void {
+    if (isFatal(error)) {
+      this.#fail(error);
+      return this.#finished(index, null);
     }
+    const entry = new PingFailure(String(host), index, error instanceof Error ? error : new Error(String(error)));
+    this.#finished(index, entry);
+  }
+
+  #finished(index: number, entry: PingManyEntry | null): void {
+    if (entry !== null) {
+      if (this.options.collect !== false) this.#entries[index] = entry;
+      if (!this.#failed) call(this.options.onResult, entry, (error) => this.#fail(error));
+    }
+    this.#inFlight--;
+    const room = this.#room;
+    this.#room = undefined;
+    room?.();
+    if (this.#inFlight === 0) this.#drained?.();
   }
 }

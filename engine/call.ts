@@ -8,7 +8,7 @@ import { encodeSendControl } from "../ffi/cmsg.ts";
 import { type Engine, SocketPermissionError, type SocketPool } from "./engine.ts";
 import type { Checked, CommonOptions } from "./options.ts";
 import { PING_LIMITS } from "./options.ts";
-import { TargetRun } from "./run.ts";
+import { type RunSettings, TargetRun } from "./run.ts";
 import { PaceGroup } from "./scheduler.ts";
 import { describeTarget, type SocketAddress, sourceAddress } from "./target.ts";
 
@@ -22,6 +22,8 @@ export class Call {
   readonly group: PaceGroup;
   readonly #controls = new Map<4 | 6, Uint8Array | null>();
   readonly #pools = new Map<4 | 6, SocketPool>();
+  /** One settings object for every run of the call. */
+  #settings: RunSettings | undefined;
 
   /**
    * @param engine The engine to send through.
@@ -52,20 +54,21 @@ export class Call {
     }
     const control = this.#control(family);
     const pool = this.#pool(family);
-    return new TargetRun(this.engine, this.group, pool, {
-      host,
-      address: describeTarget(destination),
-      index,
-      destination,
-      control,
-    }, {
+    this.#settings ??= {
       count: o.count,
       timeout: o.timeout,
       interval: o.interval,
       size: o.size,
       kernelTimestamps: o.kernelTimestamps,
       onProbe: o.onProbe,
-    });
+    };
+    return new TargetRun(this.engine, this.group, pool, {
+      host,
+      address: describeTarget(destination),
+      index,
+      destination,
+      control,
+    }, this.#settings);
   }
 
   /** The per-packet control bytes (TTL, TOS, source) for `family`, built once per call. */

@@ -20,7 +20,8 @@ import {
   sameAddress,
 } from "../icmp/mod.ts";
 import type { ErrorDetails } from "./events.ts";
-import { payloadMatches, prefixMatches } from "./payload.ts";
+import { payloadMatches, payloadMatchesAt, prefixMatches } from "./payload.ts";
+import { finishChecksum, sumWords } from "../icmp/checksum.ts";
 
 /** What the matcher needs to know of an outstanding probe. */
 export interface MatchableProbe {
@@ -60,6 +61,8 @@ export function matchPacket<P extends MatchableProbe>(
   packet: ReceivedPacket,
   lookup: ProbeLookup<P>,
 ): PacketMatch<P> | null {
+  const fast = matchReply(packet, lookup);
+  if (fast !== undefined) return fast;
   const { family, kind } = packet;
   let message: IcmpMessage;
   let from = packet.from;
@@ -101,6 +104,48 @@ export function matchPacket<P extends MatchableProbe>(
   if (probe === undefined || !sameAddress(quoted.destination, probe.destination)) return null;
   if (!prefixMatches(quotedEchoPayload(family, icmp), probe.token, probe.size)) return null;
   return { type: "error", probe, error: icmpError(family, message.type, message.code, formatAddress(from)) };
+}
+
+const IPV4_SOURCE = 12;
+
+/**
+ * The hot path, without allocating views or decoded objects: a well-formed echo reply, judged in place. Returns
+ * `undefined` for anything else (errors, odd headers), which the general decoder then handles.
+ */
+function matchReply<P extends MatchableProbe>(
+  packet: ReceivedPacket,
+  lookup: ProbeLookup<P>,
+): PacketMatch<P> | null | undefined {
+  const { family, data } = packet;
+  let start = 0;
+  let end = data.length;
+  let ttl = packet.ttl;
+  const raw4 = family === 4 && packet.kind === "raw";
+  if (raw4) {
+    if (end < 20 || data[0] >> 4 !== 4 || data[9] !== 1) return undefined;
+    start = (data[0] & 0x0f) * 4;
+    if (start < 20 || start > end) return undefined;
+    const total = (data[2] << 8) | data[3];
+    if (total >= start && total <= end) end = total;
+    if (ttl < 0) ttl = data[8];
+  }
+  if (end - start < 8) return undefined;
+  if (data[start] !== (family === 4 ? ICMP4.ECHO_REPLY : ICMP6.ECHO_REPLY)) return undefined;
+  const probe = lookup((data[start + 4] << 8) | data[start + 5], (data[start + 6] << 8) | data[start + 7]);
+  if (probe === undefined) return null;
+  const destination = probe.destination;
+  if (raw4) {
+    if (destination.length !== 4) return null;
+    for (let i = 0; i < 4; i++) if (data[IPV4_SOURCE + i] !== destination[i]) return null;
+  } else if (!sameAddress(packet.from, destination)) {
+    return null;
+  }
+  // ICMPv6 checksums are the kernel's to check (it drops bad ones before any socket sees them).
+  const checksumValid = family === 6 || finishChecksum(sumWords(data, start, end, 0)) === 0;
+  if (!checksumValid || !payloadMatchesAt(data, start + 8, end, probe.token, probe.size)) {
+    return { type: "corrupted", probe };
+  }
+  return { type: "reply", probe, ttl: ttl < 0 ? null : ttl, bytes: end - start };
 }
 
 /** An error-queue entry (IP_RECVERR / IPV6_RECVERR) as the socket handed it over. */

@@ -40,6 +40,21 @@ export function payloadMatches(received: Uint8Array, token: Uint8Array, size: nu
   return prefixMatches(received, token, size);
 }
 
+/** {@linkcode payloadMatches} on `data[start, end)`, without a subarray. */
+export function payloadMatchesAt(
+  data: Uint8Array,
+  start: number,
+  end: number,
+  token: Uint8Array,
+  size: number,
+): boolean {
+  if (end - start !== size) return false;
+  for (let i = 0; i < size; i++) {
+    if (data[start + i] !== expected(token, i)) return false;
+  }
+  return true;
+}
+
 /** Whether whatever part of a payload `quoted` carries (a router's quote may be cut short) is the probe's. */
 export function prefixMatches(quoted: Uint8Array, token: Uint8Array, size: number): boolean {
   const length = Math.min(quoted.length, size);

@@ -50,9 +50,13 @@ export interface RunOutcome {
   errors: ErrorDetails[];
 }
 
+/** How a run reports its end: an outcome, or (outcome undefined) the error that failed it. */
+export type RunEnd = (error: unknown, outcome: RunOutcome | undefined) => void;
+
 /** The state of one target between its first send and its result. */
 export class TargetRun implements ProbeOwner, Flow {
   due = Infinity;
+  firstProbe: Probe | null = null;
   readonly destination: SocketAddress;
   readonly control: Uint8Array | null;
   readonly timeout: number;
@@ -66,8 +70,7 @@ export class TargetRun implements ProbeOwner, Flow {
   #corrupted = 0;
   #start = 0;
   #done = false;
-  #resolve!: (outcome: RunOutcome) => void;
-  #reject!: (error: unknown) => void;
+  #end: RunEnd = () => {};
 
   constructor(
     readonly engine: Engine,
@@ -86,13 +89,16 @@ export class TargetRun implements ProbeOwner, Flow {
    * Starts sending; settles when every probe has an outcome, on {@linkcode TargetRun.stop}, or on failure.
    */
   start(): Promise<RunOutcome> {
-    const promise = new Promise<RunOutcome>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
+    return new Promise<RunOutcome>((resolve, reject) => {
+      this.startWith((error, outcome) => outcome === undefined ? reject(error) : resolve(outcome));
     });
+  }
+
+  /** Like {@linkcode TargetRun.start}, with a callback instead of a promise (a sweep starts many). */
+  startWith(end: RunEnd): void {
+    this.#end = end;
     this.due = monotonicMs();
     this.engine.attach(this, this);
-    return promise;
   }
 
   /** Ends the run now with what it gathered. Idempotent. */
@@ -106,10 +112,15 @@ export class TargetRun implements ProbeOwner, Flow {
       this.due = Infinity;
       return "spent";
     }
-    const outcome = this.engine.transmit(this, this.#sent + 1, nextToken(this.settings.size), this.settings.size);
-    if (outcome === "backoff") return outcome;
+    // Counted before the send: a refused send settles (and may end) the run inside transmit().
     if (this.#sent === 0) this.#start = now;
     this.#sent++;
+    const outcome = this.engine.transmit(this, this.#sent, nextToken(this.settings.size), this.settings.size);
+    if (outcome === "backoff") {
+      this.#sent--;
+      return outcome;
+    }
+    if (this.#sent === 1) this.group.started();
     // A fixed schedule: probe n is due at start + (n − 1) × interval, however late the previous send went out.
     this.due = this.#sent >= this.settings.count || this.#done
       ? Infinity
@@ -181,11 +192,13 @@ export class TargetRun implements ProbeOwner, Flow {
 
   #settle(): void {
     this.#settled++;
-    if (this.#settled >= this.settings.count) queueMicrotask(() => this.#finish());
+    // Every probe has its outcome: end now (the engine is done with the probe that settled last).
+    if (this.#settled >= this.settings.count) this.#finish();
   }
 
   #cleanup(): void {
     this.#done = true;
+    if (this.#sent > 0) this.group.ended();
     this.due = Infinity;
     this.engine.detach(this);
   }
@@ -193,13 +206,13 @@ export class TargetRun implements ProbeOwner, Flow {
   #fail(error: unknown): void {
     if (this.#done) return;
     this.#cleanup();
-    this.#reject(error);
+    this.#end(error, undefined);
   }
 
   #finish(): void {
     if (this.#done) return;
     this.#cleanup();
-    this.#resolve({ result: this.result(), errors: this.#errors });
+    this.#end(undefined, { result: this.result(), errors: this.#errors });
   }
 
   /** What was gathered so far. */

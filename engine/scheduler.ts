@@ -66,11 +66,27 @@ class OrderedHeap<T> {
     items[i] = entry;
   }
 
+  /** Gives the top entry a new key (as if popped and pushed again, last among equals) without allocating. */
+  rekeyTop(key: number): void {
+    const items = this.#items;
+    const top = items[0];
+    top.key = key;
+    top.order = this.#order++;
+    this.#siftDown(top);
+  }
+
   pop(): Entry<T> | undefined {
     const items = this.#items;
     const top = items[0];
     const last = items.pop();
     if (items.length === 0 || last === undefined) return top;
+    this.#siftDown(last);
+    return top;
+  }
+
+  /** Places `last` from the root down to where it belongs. */
+  #siftDown(last: Entry<T>): void {
+    const items = this.#items;
     let i = 0;
     const n = items.length;
     for (;;) {
@@ -83,7 +99,6 @@ class OrderedHeap<T> {
       i = child;
     }
     items[i] = last;
-    return top;
   }
 
   clear(): void {
@@ -101,6 +116,10 @@ export class PaceGroup {
   outstanding = 0;
   /** Probes sent (and spent) so far. */
   sent = 0;
+  /** Runs of the group between their first send and their end. */
+  active = 0;
+  /** Called after each run's first send (a sweep pulls its next targets then). */
+  onStart: (() => void) | undefined = undefined;
   /** Earliest time the pace allows the next send. */
   #nextSlot = -Infinity;
   readonly #gap: number;
@@ -117,6 +136,17 @@ export class PaceGroup {
     if (!(rate > 0)) throw new RangeError(`Cannot schedule: rate must be > 0, got ${rate}`);
     if (!(window >= 1)) throw new RangeError(`Cannot schedule: window must be ≥ 1, got ${window}`);
     this.#gap = rate === Infinity ? 0 : 1000 / rate;
+  }
+
+  /** Records a run's first send. */
+  started(): void {
+    this.active++;
+    this.onStart?.();
+  }
+
+  /** Records the end of a run that had started. */
+  ended(): void {
+    this.active--;
   }
 
   /** When the group can send next, or `Infinity` when it has nothing to send or its window is full. */
@@ -227,9 +257,13 @@ export class Scheduler {
       group.paced(now);
       if (flow.due !== Infinity) group.flows.push(flow.due, flow);
       // Re-position the group: its key changed with its head, pace and window.
-      this.#groups.pop();
-      group.queued = false;
-      this.#requeue(group);
+      const next = group.ready;
+      if (next === Infinity) {
+        this.#groups.pop();
+        group.queued = false;
+      } else {
+        this.#groups.rekeyTop(next);
+      }
     }
   }
 }

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import {
   type Command,
   DEFAULTS,
+  FLOOD_INTERVAL_MS,
   FOREVER,
   MAX_DELAY_MS,
   parseCommand,
@@ -294,13 +295,14 @@ Deno.test("parseCommand() takes iputils' -W, -n, -I, -b, -D, -O and -a in one-ho
   match(usageError(["-W", "0", "h"]).message, /^-W must be greater than 0, got 0$/);
 });
 
-Deno.test("parseCommand() --count inf pings until stopped; --flood sends at interval 0 unless -i is given", () => {
+Deno.test("parseCommand() --count inf pings until stopped; --flood waits at most 10 ms for a reply unless -i says otherwise", () => {
   equal(pingCommand(["-c", "inf", "h"]).options.count, FOREVER);
   equal(pingCommand(["--count=inf", "h"]).options.count, FOREVER);
   const flood = pingCommand(["--flood", "-c", "100", "h"]);
   ok(flood.flood);
-  equal(flood.options.interval, 0);
-  equal(pingCommand(["--flood", "-i", "0.01", "h"]).options.interval, 10);
+  equal(flood.options.interval, FLOOD_INTERVAL_MS);
+  equal(FLOOD_INTERVAL_MS, 10);
+  equal(pingCommand(["--flood", "-i", "0.2", "h"]).options.interval, 200);
   // As iputils' ping -f -w 1: the deadline alone ends a flood.
   equal(pingCommand(["--flood", "-w", "1", "h"]).options.count, FOREVER);
   match(usageError(["--flood", "a", "b"]).message, /^--flood works with one HOST only$/);

@@ -149,23 +149,71 @@ Deno.test("runPing() -O notes a probe without an answer when the next one goes o
   deepEqual(notes, ["no answer yet for icmp_seq=2"]);
 });
 
-Deno.test("runPing() --flood leaves a dot per lost probe and no probe lines", async () => {
+Deno.test("runPing() --flood: a dot per request, a backspace per reply, the next probe on a reply", async () => {
   const out = new Recorder();
-  await runPing(
-    command(["--flood", "-c", "4"]),
-    out,
-    fake((options) => {
-      equal(options.interval, 0);
-      options.onProbe?.(reply(1));
-      options.onProbe?.(timeout(2));
-      options.onProbe?.(reply(3));
-      options.onProbe?.(timeout(4));
-      return Promise.resolve(result(4, [1, 1]));
+  const calls: PingOptions[] = [];
+  let closed = false;
+  const deps: RunDependencies = {
+    ...fake(() => Promise.reject(new Error("--flood must not call ping()"))),
+    openPinger: () => ({
+      ping: (_host, options) => {
+        calls.push(options);
+        const seq = calls.length;
+        // Probes 2 and 4 get no reply: the flood goes on after -i (10 ms) without waiting for their timeout.
+        if (seq % 2 === 0) {
+          return new Promise((resolve) =>
+            setTimeout(() => {
+              options.onProbe?.(timeout(1));
+              resolve(result(1, []));
+            }, 40)
+          );
+        }
+        options.onProbe?.(reply(1, seq));
+        return Promise.resolve(result(1, [seq]));
+      },
+      close: () => {
+        closed = true;
+        return Promise.resolve();
+      },
     }),
-  );
-  equal(out.raws, "..\n");
+  };
+  const started = performance.now();
+  const code = await runPing(command(["--flood", "-c", "5"]), out, deps);
+  equal(code, 0);
+  ok(closed, "the pinger is closed");
+  ok(calls.every((options) => options.count === 1), "one probe per call");
+  // Two unanswered probes of 40 ms each did not hold the flood back by 80 ms before the last send.
+  ok(performance.now() - started < 1000);
+  // Five dots went out; the three replies took theirs back as they came.
+  equal(out.raws.replaceAll(".", "").length, 3 + 1, JSON.stringify(out.raws));
+  equal(out.raws.split("").filter((c) => c === ".").length, 5);
+  equal(out.raws.at(-1), "\n");
   ok(!out.texts.some((text) => text.includes("bytes from")));
-  ok(out.texts.some((text) => text.startsWith("4 packets transmitted, 2 received, 50% packet loss")));
+  ok(
+    out.texts.some((text) => text.startsWith("5 packets transmitted, 3 received, 40% packet loss")),
+    out.texts.join("|"),
+  );
+  match(
+    out.texts.find((text) => text.startsWith("rtt ")) ?? "",
+    /^rtt min\/avg\/max\/median\/p95\/jitter = 1\.000\/3\.000\/5\.000\//,
+  );
+});
+
+Deno.test("runPing() --flood refused before its first send prints the error alone, no header and no dot", async () => {
+  const out = new Recorder();
+  const deps: RunDependencies = {
+    ...fake(() => Promise.reject(new Error("--flood must not call ping()"))),
+    openPinger: () => ({
+      ping: () => Promise.reject(new Deno.errors.PermissionDenied("Cannot open an ICMP socket: no socket")),
+      close: () => Promise.resolve(),
+    }),
+  };
+  const code = await runPing(command(["--flood", "-c", "5"]), out, deps);
+  equal(code, 2);
+  deepEqual(out.lines, []);
+  equal(out.raws, "");
+  equal(out.errors.length, 1);
+  match(out.errors[0], /^Cannot open an ICMP socket: /);
 });
 
 Deno.test("runPing() stops the run when stdout's reader has gone in human mode too", async () => {

@@ -233,3 +233,34 @@ Deno.test("summaryTable() aligns every column whatever the widths", () => {
   deepEqual(ends(lines[2]), ends(lines[0]));
   match(lines[1], /^a +3 +2 +33\.3333% +1\.000 +617\.784 +1234\.568 +617\.784 +1172\.889$/);
 });
+
+Deno.test("fping mode: targets a stop kept from starting are 'not pinged', status 1 rather than 2", async () => {
+  const out = new Recorder();
+  const deps: SweepDependencies = {
+    stderrIsTerminal: () => false,
+    pingMany: async (hosts, options) => {
+      const names: string[] = [];
+      for await (const host of hosts) names.push(host);
+      const first = new PingResult({
+        host: names[0],
+        address: names[0],
+        family: 4,
+        sent: 1,
+        rtts: [1],
+        ttl: 64,
+        duplicates: 0,
+        corrupted: 0,
+        errors: 0,
+      });
+      await options.onResult?.(first);
+      // -w strikes before the others start, as the library reports it: a failure carrying the abort reason.
+      await new Promise((resolve) => options.signal?.addEventListener("abort", resolve, { once: true }));
+      const rest = names.slice(1).map((host, i) => new PingFailure(host, i + 1, options.signal?.reason));
+      for (const entry of rest) await options.onResult?.(entry);
+      return [first, ...rest];
+    },
+  };
+  const code = await runSweep(sweep(["-q", "-w", "0.1", "192.0.2.1", "192.0.2.2"]), out, deps);
+  equal(code, 1);
+  match(out.texts.at(-1)!, /^192\.0\.2\.2 {2}error: not pinged: the run was stopped$/);
+});

@@ -207,3 +207,24 @@ Deno.test("matchQueuedError words a local refusal as the router would have", () 
   equal(icmp6?.type === "error" && icmp6.error.kind, "other");
   equal(matchQueuedError({ ...base, errno: 42, origin: 4 }, table([0x1234, 9, probe6])), null);
 });
+
+Deno.test("matchPacket: a reply with a bad checksum is corrupted; IPv4 options and link padding are handled", () => {
+  const reply = encodeEcho(4, 0x1234, 9, probe.payload, { reply: true });
+  const bad = ipv4(TARGET4, HOST4, reply);
+  bad[20 + 2] ^= 0xff; // checksum field
+  deepEqual(matchPacket({ family: 4, kind: "raw", data: bad, from: TARGET4, ttl: -1 }, lookup), {
+    type: "corrupted",
+    probe,
+  });
+  // IHL 6 (one word of options), total length honoured, two bytes of trailing padding ignored.
+  const header = ipv4(TARGET4, HOST4, new Uint8Array(0)).subarray(0, 20);
+  const withOptions = new Uint8Array([...header, 1, 1, 1, 0, ...reply, 0, 0]);
+  withOptions[0] = 0x46;
+  const total = 24 + reply.length;
+  withOptions[2] = total >> 8;
+  withOptions[3] = total & 0xff;
+  deepEqual(
+    matchPacket({ family: 4, kind: "raw", data: withOptions, from: TARGET4, ttl: -1 }, lookup),
+    { type: "reply", probe, ttl: 61, bytes: 64 },
+  );
+});

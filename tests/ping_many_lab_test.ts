@@ -122,6 +122,29 @@ emit(entries.map((e) => e.ok ? { host: e.host, ok: true, sent: e.sent, received:
       },
     );
 
+    await t.step("sends the local routing table refuses count as sent, each with its error", async () => {
+      await sh(lab, "h", "ip route add prohibit 198.51.100.0/24 && ip route add unreachable 198.51.101.0/24");
+      try {
+        for (const socket of ["raw", "datagram"] as const) {
+          const out = await inH<{ host: string; sent: number; errors: number; codes: (number | null)[] }[]>(
+            lab,
+            `const codes = {};
+const entries = await pingMany(["198.51.100.1", "198.51.101.1"], { count: 2, interval: 5, socket: ${
+              JSON.stringify(socket)
+            },
+  onProbe: (e) => { if (e.type === "error") (codes[e.host] ??= []).push(e.code); } });
+emit(entries.map((e) => ({ host: e.host, sent: e.sent, errors: e.errors, codes: codes[e.host] })));`,
+          );
+          deepEqual(out, [
+            { host: "198.51.100.1", sent: 2, errors: 2, codes: [13, 13] },
+            { host: "198.51.101.1", sent: 2, errors: 2, codes: [1, 1] },
+          ], socket);
+        }
+      } finally {
+        await sh(lab, "h", "ip route del 198.51.100.0/24; ip route del 198.51.101.0/24");
+      }
+    });
+
     await t.step(
       "more than 65,536 probes outstanding on datagram sockets: each sent once, each timed out, no crash",
       async () => {
