@@ -1,6 +1,5 @@
 import { pingWith } from "./engine/api.ts";
 import { engine } from "./engine/engine.ts";
-import type { ProbeEvent } from "./engine/events.ts";
 import type { PingOptions } from "./engine/options.ts";
 import type { PingResult } from "./ping_result.ts";
 
