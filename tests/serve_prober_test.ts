@@ -46,7 +46,6 @@ Deno.test("prober: each target once a period, slices spread through the period",
   // overdue slices follow each other closely, so single gaps are not judged.)
   const span = first.at(-1)!.at - first[0]!.at;
   ok(span >= 150, `20 slices over ${span} ms`);
-  );
   for (const host of hosts) {
     const n = requests(metrics, host);
     ok(n >= 4 && n <= 6, `${host} probed ${n} times in 5 periods`);
