@@ -58,9 +58,9 @@ import {
  * The transmit stamp that starts an RTT is `TX_SCHED` (taken as the packet reaches the device layer, before its
  * qdisc), not `TX_SOFTWARE` (taken in the driver). The receive stamp is taken where tcpdump's receive tap is, but
  * tcpdump's transmit tap runs between the two transmit points: measured in the namespace lab, SND came ~10 µs after
- * the tap while a capture was attached and so made RTTs 9–15 µs shorter than the wire, SCHED ~2.4 µs before it
- * (bench/tx_stamps_probe.ts, bench/accuracy.ts; BENCHMARKS.md). SCHED also counts time spent queued in a qdisc,
- * which is the host's own delay, as the RX stamp counts the receive backlog. Only one of the two is asked for, so
+ * the tap while a capture was attached and made RTTs 8–19 µs shorter than the wire; SCHED comes ~2.4 µs before it
+ * and reads +1.5 … +2.8 µs (bench/tx_stamps_probe.ts, bench/accuracy.ts; BENCHMARKS.md). SCHED also counts time a
+ * probe waits in an egress qdisc, the host's own delay (nil on an idle link). Only one of the two is asked for, so
  * every send has exactly one stamp on the error queue and its `OPT_ID` key needs no other disambiguation.
  */
 export const TIMESTAMPING_FLAGS: number = SOF_TIMESTAMPING_TX_SCHED | SOF_TIMESTAMPING_RX_SOFTWARE |
