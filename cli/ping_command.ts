@@ -217,7 +217,9 @@ class ProbeView {
   }
 
   finishOutstanding(): void {
-    clearInterval(this.#outstandingTimer);
+    // Only a timer that exists: even clearInterval(undefined) sets up Deno's timer layer (ms at start-up).
+    if (this.#outstandingTimer !== undefined) clearInterval(this.#outstandingTimer);
+    this.#outstandingTimer = undefined;
   }
 
   #write(line: Parameters<Sink["line"]>[0]): void {

@@ -53,7 +53,8 @@ export class RunControl implements Disposable {
     this.#settled = true;
     Deno.removeSignalListener("SIGINT", this.#onInterrupt);
     if (this.#onStatus !== undefined) Deno.removeSignalListener("SIGQUIT", this.#onQuit);
-    clearTimeout(this.#timer);
+    // Only a timer that exists: even clearTimeout(undefined) sets up Deno's timer layer (ms at start-up).
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
   }
 }
 
