@@ -63,7 +63,9 @@ export interface PingOptions {
    */
   socket?: SocketKind;
   /**
-   * End each RTT at the kernel's receive stamp (`SO_TIMESTAMPNS`) instead of the moment user code read the reply.
+   * Take each RTT from the kernel's transmit and receive stamps of the probe (`SO_TIMESTAMPING`; `clock: "kernel"`),
+   * or, without a plausible transmit stamp, from its receive stamp and a user-space send stamp (`"rx"`). `false`:
+   * user space at both ends (`"user"`).
    * @default {true}
    */
   kernelTimestamps?: boolean;

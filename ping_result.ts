@@ -1,5 +1,5 @@
 import { estimateHops, guessOs, type OsGuess } from "./stats/ttl.ts";
-import { interarrivalJitter, lossPercent, summarizeRtts } from "./stats/summary.ts";
+import { interarrivalJitter, lossPercent, type RttSummary, summarizeRtts } from "./stats/summary.ts";
 
 /** The plain-object form of a {@linkcode PingResult}, as produced by `toJSON()`. */
 export interface PingResultJson {
@@ -108,7 +108,8 @@ export class PingResult {
    */
   constructor(tally: PingTally) {
     this.index = tally.index ?? 0;
-    Object.assign(this, deriveFields(tally));
+    // Written in place, not copied from a fresh object: a sweep builds one result per target.
+    fillFields(this as unknown as PingResultJson, tally);
   }
 
   /** True when at least one reply arrived. */
@@ -148,28 +149,37 @@ const FIELD_ORDER = Object.keys(deriveFields({
 })) as (keyof PingResultJson)[];
 
 function deriveFields(tally: PingTally): PingResultJson {
+  return fillFields({} as PingResultJson, tally);
+}
+
+/** The statistics of a single RTT (most results of a sweep), without sorting a copy. */
+function singleSummary(rtt: number): RttSummary {
+  return { min: rtt, max: rtt, mean: rtt, median: rtt, jitter: 0, p95: rtt };
+}
+
+/** Writes every field of `tally`'s result into `target`, in the order of `toJSON()`. */
+function fillFields(target: PingResultJson, tally: PingTally): PingResultJson {
   const rtts = [...tally.rtts];
-  const summary = summarizeRtts(rtts);
-  return {
-    host: tally.host,
-    address: tally.address,
-    family: tally.family,
-    sent: tally.sent,
-    received: rtts.length,
-    duplicates: tally.duplicates,
-    corrupted: tally.corrupted,
-    errors: tally.errors,
-    loss: lossPercent(tally.sent, rtts.length),
-    min: summary.min,
-    max: summary.max,
-    mean: summary.mean,
-    median: summary.median,
-    jitter: summary.jitter,
-    interarrivalJitter: interarrivalJitter(rtts),
-    p95: summary.p95,
-    rtts,
-    ttl: tally.ttl,
-    hops: tally.ttl === null ? null : estimateHops(tally.ttl),
-    osGuess: tally.ttl === null || tally.family === 6 ? null : guessOs(tally.ttl),
-  };
+  const summary = rtts.length === 1 && Number.isFinite(rtts[0]) ? singleSummary(rtts[0]) : summarizeRtts(rtts);
+  target.host = tally.host;
+  target.address = tally.address;
+  target.family = tally.family;
+  target.sent = tally.sent;
+  target.received = rtts.length;
+  target.duplicates = tally.duplicates;
+  target.corrupted = tally.corrupted;
+  target.errors = tally.errors;
+  target.loss = lossPercent(tally.sent, rtts.length);
+  target.min = summary.min;
+  target.max = summary.max;
+  target.mean = summary.mean;
+  target.median = summary.median;
+  target.jitter = summary.jitter;
+  target.interarrivalJitter = interarrivalJitter(rtts);
+  target.p95 = summary.p95;
+  target.rtts = rtts;
+  target.ttl = tally.ttl;
+  target.hops = tally.ttl === null ? null : estimateHops(tally.ttl);
+  target.osGuess = tally.ttl === null || tally.family === 6 ? null : guessOs(tally.ttl);
+  return target;
 }

@@ -13,7 +13,7 @@ export interface PingerOptions {
    */
   socket?: SocketKind;
   /**
-   * End RTTs at the kernel's receive stamp.
+   * Take RTTs from the kernel's transmit and receive stamps (see `PingOptions.kernelTimestamps`).
    * @default {true}
    */
   kernelTimestamps?: boolean;

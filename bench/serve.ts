@@ -110,7 +110,8 @@ async function scrape(lab: Lab, count = 1) {
       ms: median(bodies.map((b) => b.ms)),
       at: Date.now(),
     };
-  } catch {
+  } catch (error) {
+    console.error(`scrape failed: ${error instanceof Error ? error.message : String(error)}`);
     return null;
   }
 }

@@ -71,8 +71,8 @@ Options:
   -b, --broadcast      allow pinging a broadcast address
       --socket KIND    raw, datagram or auto (default ${PING_DEFAULTS.socket})
   -w, --deadline S     stop sending after S seconds and report
-      --precise        require kernel receive timestamps: stop with exit
-                       status 2 if an RTT had to be taken in user space
+      --precise        require kernel transmit and receive timestamps: stop
+                       with exit status 2 if an RTT had to use user space
   -q, --quiet          no per-probe lines (also with --ndjson)
   -n, --numeric        accepted for iputils; addresses are never looked up
   -D                   print a UNIX timestamp before each probe line
@@ -144,7 +144,7 @@ export interface PingCommand extends RunCommand {
   host: string;
   /** `--show-rtts`: list the RTTs after the summary. */
   showRtts: boolean;
-  /** `--precise`: kernel receive stamps are mandatory. */
+  /** `--precise`: kernel transmit and receive stamps are mandatory. */
   precise: boolean;
   /** `-a`: ring the terminal bell on each reply. */
   bell: boolean;

@@ -6,7 +6,6 @@
  */
 import { IcmpError, PingTimeoutError } from "../errors.ts";
 import type { PingResult } from "../ping_result.ts";
-import { permissionHelp, type PrivilegeFacts, privilegeFacts } from "./permission_help.ts";
 
 /** Exit statuses. */
 export const EXIT = {
@@ -64,14 +63,10 @@ export function oneLine(text: string): string {
 
 /** What the run asked for, which changes the advice in a message. */
 export interface FailureContext {
-  /** The socket kind asked for. */
-  socket: PrivilegeFacts["socket"];
   /** Whether `-b` was given. */
   broadcast: boolean;
   /** The interface of `-I`, if any. */
   interface?: string | undefined;
-  /** Reads the privilege facts; replaceable in tests. */
-  facts?: (socket: PrivilegeFacts["socket"]) => PrivilegeFacts;
 }
 
 /**
@@ -79,16 +74,20 @@ export interface FailureContext {
  * a result (summarised, status 1, the per-probe lines already said why);
  * everything else (`NotFound`, `PermissionDenied`, `RangeError`,
  * `TypeError`, the unexpected) is one stderr line and status 2. A refused
- * socket gets the fix that fits the user; a broadcast target without `-b`
+ * socket gets the library's fix for this user, in flag words; a broadcast target without `-b`
  * says "use -b", as iputils does.
  */
 export function classifyFailure(error: unknown, context?: FailureContext): Failure {
   if (error instanceof IcmpError || error instanceof PingTimeoutError) {
     return { message: null, result: error.result, code: EXIT.noReply };
   }
-  if (error instanceof Deno.errors.PermissionDenied && context !== undefined) {
-    const facts = (context.facts ?? privilegeFacts)(context.socket);
-    return { message: permissionHelp(facts), result: null, code: EXIT.error };
+  if (error instanceof Deno.errors.PermissionDenied) {
+    // The library's message names its option; the command names its flag.
+    return {
+      message: oneLine(error.message).replace(/socket "(raw|datagram)"/, "--socket $1"),
+      result: null,
+      code: EXIT.error,
+    };
   }
   let text = oneLine(error instanceof Error ? error.message || error.name : String(error));
   if (context?.interface !== undefined && /SO_BINDTODEVICE.*ENODEV/.test(text)) {

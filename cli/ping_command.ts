@@ -129,7 +129,6 @@ async function settle(
     // Aborted before the first send: ping() rejects with the abort reason.
     const stoppedEarly = signal.aborted && error === signal.reason;
     const failure = classifyFailure(error, {
-      socket: command.options.socket ?? "auto",
       broadcast: command.options.broadcast ?? false,
       interface: command.options.interface,
     });
@@ -170,7 +169,7 @@ class ProbeView {
     this.tally.add(event);
     if (event.type !== "duplicate") this.#settledSeqs.add(event.seq);
     const command = this.command;
-    if (command.precise && event.type === "reply" && event.clock === "user" && this.userClockReply === null) {
+    if (command.precise && event.type === "reply" && event.clock !== "kernel" && this.userClockReply === null) {
       this.userClockReply = event;
       this.stop();
     }
@@ -244,11 +243,11 @@ function finish(
     printSummary(command, out, { ...result, host: command.host }, view);
   }
   if (view.userClockReply !== null && view.userClockReply.type === "reply") {
-    const { rtt } = view.userClockReply;
+    const { rtt, clock } = view.userClockReply;
     out.error(
-      `--precise: no kernel receive timestamp for icmp_seq=${wireSeq(view.userClockReply)} ` +
-        `(its RTT, ${formatMs(rtt)} ms, is from the user-space clock); ` +
-        "run without --precise to accept user-space timing",
+      `--precise: the kernel gave no ${clock === "rx" ? "transmit" : "receive"} timestamp for icmp_seq=` +
+        `${wireSeq(view.userClockReply)} (its RTT, ${formatMs(rtt)} ms, was taken with ` +
+        `${clock === "rx" ? "a user-space send stamp" : "the user-space clock"}); run without --precise to accept it`,
     );
     return EXIT.error;
   }

@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { PING_LIMITS, type SocketKind } from "../ping.ts";
+import { PING_DEFAULTS, PING_LIMITS, SOCKET_KINDS, type SocketKind } from "../ping.ts";
 import { SMOKEPING_BUCKETS } from "../serve/metrics.ts";
 import { PROGRAM, UsageError } from "./args.ts";
 
@@ -13,14 +13,13 @@ import { PROGRAM, UsageError } from "./args.ts";
 export const SERVE_DEFAULTS = {
   listen: "127.0.0.1:9374",
   periodSeconds: 1,
-  size: 56,
+  size: PING_DEFAULTS.size,
 } as const;
 
 /** Shortest period: below it a round could not spread its sends meaningfully. */
 const MIN_PERIOD_SECONDS = 0.01;
 /** Longest period or timeout, as a timer can wait. */
 const MAX_SECONDS = (2 ** 31 - 1) / 1000;
-const SOCKET_KINDS: readonly SocketKind[] = ["raw", "datagram", "auto"];
 
 /** The `miniping serve --help` text. */
 export const SERVE_USAGE = `Usage: ${PROGRAM} serve [options] [HOST...]
@@ -167,9 +166,9 @@ export function parseServeArgs(args: readonly string[]): ServeCommand | { kind: 
   }
   const period = seconds("--period", v.period ?? String(SERVE_DEFAULTS.periodSeconds), MIN_PERIOD_SECONDS);
   const timeout = v.timeout === undefined ? period : seconds("--timeout", v.timeout, 0.001);
-  const socket = (v.socket ?? "auto") as SocketKind;
+  const socket = (v.socket ?? PING_DEFAULTS.socket) as SocketKind;
   if (!SOCKET_KINDS.includes(socket)) {
-    throw new UsageError(`--socket must be raw, datagram or auto, got ${JSON.stringify(v.socket)}`);
+    throw new UsageError(`--socket must be ${SOCKET_KINDS.join(", ")}, got ${JSON.stringify(v.socket)}`);
   }
   return {
     kind: "serve",

@@ -35,7 +35,8 @@ export function missingPermission(command: ServeCommand): string | null {
   if (!granted({ name: "ffi" })) {
     return "needs --allow-ffi to send ICMP (add --allow-ffi to the deno command)";
   }
-  const listen = `${command.hostname}:${command.port}`;
+  const host = command.hostname.includes(":") ? `[${command.hostname}]` : command.hostname;
+  const listen = `${host}:${command.port}`;
   if (!granted({ name: "net", host: listen })) {
     return `needs --allow-net to listen on ${listen} (add --allow-net to the deno command)`;
   }

@@ -105,7 +105,6 @@ export async function runSweep(command: SweepCommand, out: Sink, deps: SweepDepe
       });
     } catch (error) {
       const failure = classifyFailure(error, {
-        socket: command.options.socket ?? "auto",
         broadcast: command.options.broadcast ?? false,
         interface: command.options.interface,
       });

@@ -49,7 +49,8 @@ function verdict(host: string, result: PingResult, errors: ErrorDetails[], throw
     throw new ErrorClass(first.message, { code: first.code ?? 0, from: first.from, result });
   }
   if (throwOnTimeout && errors.length === 0) {
-    throw new PingTimeoutError(`No reply from ${host} (${result.address}) to ${result.sent} probes`, result);
+    const probes = result.sent === 1 ? "1 probe" : `${result.sent} probes`;
+    throw new PingTimeoutError(`No reply from ${host} (${result.address}) to ${probes}`, result);
   }
   return result;
 }
@@ -106,6 +107,9 @@ export async function pingManyWith(
   return await new Sweep(engine, o, rate, window).run(hosts);
 }
 
+/** Runs of a sweep that may wait for their first send at once: enough to keep the sender busy between turns. */
+const ADMIT_AHEAD = 256;
+
 /** One pingMany() call: pulls targets as room frees up, so any number of them streams through bounded memory. */
 class Sweep {
   readonly #call: Call;
@@ -129,6 +133,24 @@ class Sweep {
     this.#call = new Call(engine, options, rate, window);
     // Targets in progress (resolving or probing): each holds its run's state, so this bounds memory.
     this.#limit = window;
+    this.#call.group.onStart = () => this.#wakeRoom();
+  }
+
+  /**
+   * Whether to stop pulling targets for now: the window is full, or enough targets already wait for their first
+   * send (resolving, or queued behind the sender).
+   * Without the second bound a sweep of live targets would hold a whole window of runs queued behind the sender,
+   * each living long enough to be promoted to V8's old space, so memory and GC time grew with the window.
+   */
+  #full(): boolean {
+    if (this.#stopped) return false;
+    return this.#inFlight >= this.#limit || this.#inFlight - this.#call.group.active >= ADMIT_AHEAD;
+  }
+
+  #wakeRoom(): void {
+    const room = this.#room;
+    this.#room = undefined;
+    room?.();
   }
 
   async run(hosts: Iterable<string> | AsyncIterable<string>): Promise<PingManyEntry[]> {
@@ -141,7 +163,7 @@ class Sweep {
         for await (const host of hosts) {
           if (this.#stopped) break;
           this.#start(host, index++);
-          if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => this.#room = resolve);
+          while (this.#full()) await new Promise<void>((resolve) => this.#room = resolve);
           if (this.#stopped) break;
         }
       } else {
@@ -149,7 +171,7 @@ class Sweep {
         for (const host of hosts) {
           if (this.#stopped) break;
           this.#start(host, index++);
-          if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => this.#room = resolve);
+          while (this.#full()) await new Promise<void>((resolve) => this.#room = resolve);
           if (this.#stopped) break;
         }
       }

@@ -6,13 +6,21 @@
  *
  * @module
  */
+import { permissionHelp, privilegeFacts } from "./permission_help.ts";
 import { monotonicMs, realtimeToMs } from "../ffi/clock.ts";
 import { Errno, POLLERR, POLLIN, SO_EE_ORIGIN_TIMESTAMPING } from "../ffi/constants.ts";
+import { readTxStamp, TxStamp } from "../ffi/timestamping.ts";
 import { isBroadcast } from "../ffi/broadcast.ts";
 import { strerror, SystemCallError } from "../ffi/errno.ts";
 import { Poller } from "../ffi/poller.ts";
 import { addressSpan, fromSockaddr, type SocketAddress } from "../ffi/sockaddr.ts";
-import { BATCH_SLOT_BYTES, IcmpSocket, type IcmpSocketKind, RECEIVE_BATCH as SOCKET_BATCH } from "../ffi/socket.ts";
+import {
+  BATCH_SLOT_BYTES,
+  ERROR_BATCH_SLOT_BYTES,
+  IcmpSocket,
+  type IcmpSocketKind,
+  RECEIVE_BATCH as SOCKET_BATCH,
+} from "../ffi/socket.ts";
 import { formatAddress } from "../icmp/mod.ts";
 import { DeadlineHeap } from "./deadline_heap.ts";
 import type { ErrorDetails, ReplyDetails } from "./events.ts";
@@ -33,7 +41,7 @@ export interface ProbeOwner {
   readonly control: Uint8Array | null;
   /** Per-probe timeout in ms. */
   readonly timeout: number;
-  /** End RTTs at the kernel's receive stamp when it is present and plausible. */
+  /** Make RTTs from the kernel's transmit and receive stamps when they are present and plausible. */
   readonly kernelTimestamps: boolean;
   /** The probe's first matching reply, within its timeout. */
   onReply(probe: Probe, reply: ReplyDetails): void;
@@ -67,6 +75,10 @@ export class Probe implements MatchableProbe {
   previousOfOwner: Probe | null = null;
   /** @internal */
   nextOfOwner: Probe | null = null;
+  /** @internal Position in the engine's deadline heap. */
+  heapIndex = -1;
+  /** @internal The kernel's transmit stamp, CLOCK_REALTIME ms (clock.ts scale); NaN until it is read. */
+  sentKernel = NaN;
 
   /** @internal */
   constructor(
@@ -128,6 +140,12 @@ const POLL_TIMEOUT_MS = 1000;
  * veth (measured); loopback skbs are larger, so this leaves room for them.
  */
 const REPLY_OVERHEAD = 1024;
+/**
+ * Receive-buffer truesize of one queued transmit stamp: the error queue shares the receive buffer. 832 B per stamp
+ * (OPT_TSONLY, no packet copy), measured with SO_MEMINFO on raw and datagram sockets (200 stamps, 166,400 B). A whole
+ * window of stamps can be queued before a drain; left out, a 4,096-probe sweep lost ~100 replies to a full buffer.
+ */
+const TX_STAMP_OVERHEAD = 832;
 /** Sends retried after taking pending errors, before a refusal counts as this probe's own. */
 const MAX_SEND_RETRIES = 8;
 /** Identifier and sequence space per socket: raw sockets choose both, datagram sockets only the sequence. */
@@ -239,7 +257,10 @@ export class SocketPool {
    * what is asked; the other half is headroom for replies that are not ours (raw sockets see every ICMP message).
    */
   reserve(window: number, packetBytes: number): void {
-    const wanted = Math.min(MAX_RECEIVE_BUFFER, Math.ceil(window * (REPLY_OVERHEAD + packetBytes)));
+    const wanted = Math.min(
+      MAX_RECEIVE_BUFFER,
+      Math.ceil(window * (REPLY_OVERHEAD + packetBytes + TX_STAMP_OVERHEAD)),
+    );
     if (wanted <= this.receiveBuffer) return;
     this.receiveBuffer = wanted;
     for (const channel of this.channels) channel.budget = channel.socket.growReceiveBuffer(wanted);
@@ -257,12 +278,6 @@ export class SocketPermissionError extends Error {
 
 const PERMISSION_ERRORS = new Set<number>([Errno.EPERM, Errno.EACCES]);
 const UNSUPPORTED_ERRORS = new Set<number>([Errno.EPROTONOSUPPORT, Errno.EAFNOSUPPORT, Errno.EINVAL]);
-
-function permissionHelp(family: 4 | 6): string {
-  return `Cannot open an ICMPv${family === 4 ? "4" : "6"} socket: permission denied. Either allow raw sockets for ` +
-    `Deno (sudo setcap cap_net_raw+ep "$(readlink -f "$(which deno)")") or allow unprivileged ICMP sockets for ` +
-    `your group (sudo sysctl -w net.ipv4.ping_group_range="0 2147483647")`;
-}
 
 /** Counters of an engine. */
 export interface EngineStats {
@@ -290,6 +305,7 @@ export class Engine {
   #watched: Channel[] = [];
   #closing: IcmpSocket[] = [];
   #woken = false;
+  readonly #txStamp = new TxStamp();
   /** Sends and reads so far: a turn that changed it was busy. */
   #activity = 0;
   #outstanding = 0;
@@ -333,7 +349,7 @@ export class Engine {
       return pool;
     }
     if (refusals.some((error) => PERMISSION_ERRORS.has(error.errno))) {
-      throw new SocketPermissionError(permissionHelp(family), { cause: refusals.at(-1) });
+      throw new SocketPermissionError(permissionHelp(privilegeFacts(kind)), { cause: refusals.at(-1) });
     }
     throw refusals.at(-1) ?? new Error(`Cannot open an ICMPv${family} socket`);
   }
@@ -417,13 +433,14 @@ export class Engine {
     const pool = owner.pool;
     const family = pool.family;
     const packetBytes = 8 + size + (family === 4 && pool.kind === "raw" ? 20 : 0);
-    const cost = REPLY_OVERHEAD + packetBytes;
+    // Every socket of a pool has the same stamping (the first one's, which stands for the kernel's).
+    const cost = REPLY_OVERHEAD + packetBytes + (pool.channels[0]?.socket.txStamps === false ? 0 : TX_STAMP_OVERHEAD);
     const channel = pool.pick(cost);
     if (channel === null) return "backoff";
     const socket = channel.socket;
     const key = channel.allocateKey();
     const length = writeProbe(socket.packet, family, key >>> 16, key & 0xffff, token, size);
-    const failure = this.#send(channel, length, owner);
+    const failure = this.#send(channel, length, owner, key);
     if (failure === Errno.EAGAIN || failure === Errno.ENOBUFS) return "backoff";
     if (socket.kind === "datagram" && channel.ident === -1 && failure === 0) channel.ident = socket.localPort();
     const probe = new Probe(
@@ -475,10 +492,10 @@ export class Engine {
    * failed send takes the queued errors (handing them to their probes) and the pending one, and tries again; the
    * same refusal with nothing pending is this send's own (a local route, a bad source).
    */
-  #send(channel: Channel, length: number, owner: ProbeOwner): number {
+  #send(channel: Channel, length: number, owner: ProbeOwner, key: number): number {
     const socket = channel.socket;
     const sockaddr = owner.destination.sockaddr;
-    let failure = socket.send(length, sockaddr, owner.control);
+    let failure = socket.send(length, sockaddr, owner.control, key);
     for (let attempt = 0; failure !== 0 && attempt < MAX_SEND_RETRIES; attempt++) {
       if (failure === Errno.EAGAIN || failure === Errno.ENOBUFS) return failure;
       if (failure !== Errno.EINTR) {
@@ -486,7 +503,7 @@ export class Engine {
         const pending = socket.takeError();
         if (attempt > 0 && taken === 0 && pending === 0) break;
       }
-      failure = socket.send(length, sockaddr, owner.control);
+      failure = socket.send(length, sockaddr, owner.control, key);
     }
     return failure;
   }
@@ -637,7 +654,9 @@ export class Engine {
     else if (owner.firstProbe === probe) owner.firstProbe = probe.nextOfOwner;
     if (probe.nextOfOwner !== null) probe.nextOfOwner.previousOfOwner = probe.previousOfOwner;
     probe.previousOfOwner = probe.nextOfOwner = null;
-    // The deadline heap keeps the probe until its deadline: let the run and the payload go now.
+    // Out of the table and the deadline heap: nothing keeps it (a sweep's probes would otherwise all live a timeout
+    // long and be promoted to V8's old space). The owner and payload are dropped too, for whoever still holds it.
+    this.#heap.remove(probe);
     probe.owner = NO_OWNER;
     probe.token = EMPTY;
   }
@@ -691,10 +710,13 @@ export class Engine {
   }
 
   /**
-   * Reads the error queue until it is empty and routes each entry: ICMP errors and local refusals to their probes.
-   * Returns how many entries were read. (Transmit timestamps, origin SO_EE_ORIGIN_TIMESTAMPING, arrive here too.)
+   * Reads the error queue until it is empty and routes each entry: transmit stamps and ICMP errors and local
+   * refusals to their probes. Returns how many entries were read. The loop reads it before the normal queue, so a
+   * probe's transmit stamp (queued inside its `sendmsg`) is read before its reply.
    */
   #drainErrors(channel: Channel): number {
+    // A transmit stamp per probe: one recvmmsg for up to 64 entries while every quoted probe fits a slot.
+    if (channel.largestReply <= ERROR_BATCH_SLOT_BYTES) return this.#drainErrorsBatched(channel);
     const socket = channel.socket;
     let read = 0;
     for (let i = 0; i < RECEIVE_BATCH && socket.fd !== -1; i++) {
@@ -702,6 +724,23 @@ export class Engine {
       read++;
       this.#activity++;
       this.#onQueuedEntry(channel);
+    }
+    return read;
+  }
+
+  #drainErrorsBatched(channel: Channel): number {
+    const socket = channel.socket;
+    let read = 0;
+    while (read < RECEIVE_BATCH && socket.fd !== -1) {
+      const n = socket.receiveErrorBatch();
+      if (n <= 0) break;
+      read += n;
+      this.#activity += n;
+      for (let i = 0; i < n && socket.fd !== -1; i++) {
+        socket.selectError(i);
+        this.#onQueuedEntry(channel);
+      }
+      if (n < SOCKET_BATCH) break;
     }
     return read;
   }
@@ -722,7 +761,7 @@ export class Engine {
     const socket = channel.socket;
     const ancillary = socket.ancillary;
     if (!ancillary.hasError) return;
-    if (ancillary.errorOrigin === SO_EE_ORIGIN_TIMESTAMPING) return;
+    if (ancillary.errorOrigin === SO_EE_ORIGIN_TIMESTAMPING) return this.#onTxStamp(channel);
     const offender = fromSockaddr(ancillary.offender);
     const match = matchQueuedError(
       {
@@ -739,6 +778,25 @@ export class Engine {
       strerror,
     );
     if (match !== null) this.#apply(channel, match);
+  }
+
+  /**
+   * A transmit stamp: kept on its probe. A cut or foreign entry is dropped, and that probe's RTT is then made
+   * without it (`clock: "rx"`).
+   */
+  #onTxStamp(channel: Channel): void {
+    const socket = channel.socket;
+    const tx = this.#txStamp;
+    const status = readTxStamp(
+      socket.family,
+      socket.receivedControl,
+      socket.receivedControlLength,
+      socket.receivedFlags,
+      tx,
+    );
+    if (status !== "stamp") return;
+    const probe = channel.probes.get(socket.txKeys.keyOf(tx.counter));
+    if (probe !== undefined && Number.isNaN(probe.sentKernel)) probe.sentKernel = realtimeToMs(tx.sec, tx.nsec);
   }
 
   #apply(channel: Channel, match: PacketMatch<Probe>): void {
@@ -759,10 +817,23 @@ export class Engine {
     const socket = channel.socket;
     const owner = probe.owner;
     const stamp = socket.ancillary;
-    const kernelRtt = owner.kernelTimestamps && stamp.hasStamp
-      ? realtimeToMs(stamp.stampSec, stamp.stampNsec) - probe.sentRealtime
-      : null;
-    const { rtt, clock } = chooseRtt(socket.receivedMonotonic - probe.sentMonotonic, kernelRtt);
+    const user = socket.receivedMonotonic - probe.sentMonotonic;
+    let rx: number | null = null;
+    let kernel: number | null = null;
+    if (owner.kernelTimestamps && stamp.hasStamp) {
+      const received = realtimeToMs(stamp.stampSec, stamp.stampNsec);
+      rx = received - probe.sentRealtime;
+      // Its transmit stamp is normally read already; if the drain has not reached it yet, look once more. The
+      // error-queue read overwrites the socket's last message and receive time (which the rest of a recvmmsg batch
+      // shares), so both receive readings are taken first and the time is put back.
+      if (Number.isNaN(probe.sentKernel) && socket.txStamps) {
+        const receivedMonotonic = socket.receivedMonotonic;
+        this.#drainErrors(channel);
+        socket.receivedMonotonic = receivedMonotonic;
+      }
+      if (!Number.isNaN(probe.sentKernel)) kernel = received - probe.sentKernel;
+    }
+    const { rtt, clock } = chooseRtt({ user, rx, kernel });
     const reply: ReplyDetails = { rtt, clock, ttl, bytes };
     if (probe.state === State.Answered) {
       owner.onDuplicate(probe, reply);

@@ -4,8 +4,12 @@
  * @module
  */
 
-/** Which clock ended an RTT: the kernel's receive stamp, or user space reading the reply. */
-export type RttClock = "kernel" | "user";
+/**
+ * Which clocks made an RTT: `"kernel"` — the kernel's transmit and receive stamps of the probe (the default where the
+ * kernel gives both); `"rx"` — the kernel's receive stamp and a user-space send stamp (no plausible transmit stamp);
+ * `"user"` — user space at both ends (`kernelTimestamps: false`, or no plausible receive stamp).
+ */
+export type RttClock = "kernel" | "rx" | "user";
 
 /** Fields every probe event carries. */
 export interface ProbeEventBase {
@@ -37,7 +41,7 @@ export interface ReplyEvent extends ProbeEventBase {
   bytes: number;
   /** The address that replied. */
   from: string;
-  /** Which clock ended the RTT. */
+  /** Which clocks made the RTT (see {@linkcode RttClock}). */
   clock: RttClock;
 }
 

@@ -1,22 +1,42 @@
 /**
- * Which clock ends an RTT.
+ * Which clocks make an RTT.
  *
  * @module
  */
 
 import type { RttClock } from "./events.ts";
 
-/** A kernel figure may exceed the user-clock RTT by this much: the two send stamps are taken ~30 ns apart. */
+/**
+ * Slack for comparing figures taken on different clocks: the user-space send stamps (realtime and monotonic) are
+ * read ~30 ns apart, and the kernel's transmit stamp is taken inside the `sendmsg` that follows them.
+ */
 const CLOCK_TOLERANCE_MS = 0.001;
 
+/** The candidate RTTs of one reply, in ms; `null` where a stamp is missing. */
+export interface RttFigures {
+  /** User space at both ends (CLOCK_MONOTONIC before `sendmsg`, after `recvmsg`): always there. */
+  user: number;
+  /** Kernel receive stamp minus the user-space CLOCK_REALTIME send stamp. */
+  rx: number | null;
+  /** Kernel receive stamp minus the kernel's transmit stamp of the same probe. */
+  kernel: number | null;
+}
+
 /**
- * Picks the RTT of a reply. The kernel's figure (receive stamp minus the CLOCK_REALTIME send stamp) is preferred;
- * it is dropped for the user-space one (CLOCK_MONOTONIC at both ends) when it is missing, negative, or longer than
- * what user space saw, which can only happen when the realtime clock stepped between send and receive.
+ * Picks the RTT of a reply and names the clocks that made it: `"kernel"` (kernel transmit and receive stamps) when
+ * plausible, else `"rx"` (kernel receive stamp, user-space send stamp), else `"user"`.
+ *
+ * The receive stamp is plausible when its figure is not negative and not longer than what user space saw (it can
+ * only be, if the realtime clock stepped between send and receive). The transmit stamp is plausible when it falls
+ * after the user-space send stamp (it is taken inside the `sendmsg` that follows it) and before the receive stamp;
+ * anything else means a clock step or a stamp that is not this probe's.
+ *
+ * @param figures The candidate RTTs.
+ * @returns The chosen RTT in ms and its clock pair.
  */
-export function chooseRtt(userRtt: number, kernelRtt: number | null): { rtt: number; clock: RttClock } {
-  if (kernelRtt !== null && kernelRtt >= 0 && kernelRtt <= userRtt + CLOCK_TOLERANCE_MS) {
-    return { rtt: kernelRtt, clock: "kernel" };
-  }
-  return { rtt: userRtt, clock: "user" };
+export function chooseRtt(figures: RttFigures): { rtt: number; clock: RttClock } {
+  const { user, rx, kernel } = figures;
+  if (rx === null || rx < 0 || rx > user + CLOCK_TOLERANCE_MS) return { rtt: user, clock: "user" };
+  if (kernel !== null && kernel >= 0 && kernel <= rx + CLOCK_TOLERANCE_MS) return { rtt: kernel, clock: "kernel" };
+  return { rtt: rx, clock: "rx" };
 }

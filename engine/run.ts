@@ -120,6 +120,7 @@ export class TargetRun implements ProbeOwner, Flow {
       this.#sent--;
       return outcome;
     }
+    if (this.#sent === 1) this.group.started();
     // A fixed schedule: probe n is due at start + (n − 1) × interval, however late the previous send went out.
     this.due = this.#sent >= this.settings.count || this.#done
       ? Infinity
@@ -197,6 +198,7 @@ export class TargetRun implements ProbeOwner, Flow {
 
   #cleanup(): void {
     this.#done = true;
+    if (this.#sent > 0) this.group.ended();
     this.due = Infinity;
     this.engine.detach(this);
   }

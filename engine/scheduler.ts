@@ -116,6 +116,10 @@ export class PaceGroup {
   outstanding = 0;
   /** Probes sent (and spent) so far. */
   sent = 0;
+  /** Runs of the group between their first send and their end. */
+  active = 0;
+  /** Called after each run's first send (a sweep pulls its next targets then). */
+  onStart: (() => void) | undefined = undefined;
   /** Earliest time the pace allows the next send. */
   #nextSlot = -Infinity;
   readonly #gap: number;
@@ -132,6 +136,17 @@ export class PaceGroup {
     if (!(rate > 0)) throw new RangeError(`Cannot schedule: rate must be > 0, got ${rate}`);
     if (!(window >= 1)) throw new RangeError(`Cannot schedule: window must be ≥ 1, got ${window}`);
     this.#gap = rate === Infinity ? 0 : 1000 / rate;
+  }
+
+  /** Records a run's first send. */
+  started(): void {
+    this.active++;
+    this.onStart?.();
+  }
+
+  /** Records the end of a run that had started. */
+  ended(): void {
+    this.active--;
   }
 
   /** When the group can send next, or `Infinity` when it has nothing to send or its window is full. */

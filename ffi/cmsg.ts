@@ -15,9 +15,11 @@ import {
   IPV6_PKTINFO,
   IPV6_RECVERR,
   IPV6_TCLASS,
+  SCM_TIMESTAMPING,
   SCM_TIMESTAMPNS,
   SOL_SOCKET,
 } from "./constants.ts";
+import { KernelStamps, readScmTimestamping } from "./timestamping.ts";
 import {
   align,
   cInt,
@@ -97,7 +99,10 @@ export function encodeSendControl(
 export class ReceivedAncillary {
   /** TTL or hop limit, -1 when absent. */
   ttl = -1;
-  /** Whether a kernel receive stamp was present. */
+  /**
+   * Whether a kernel receive stamp was present: the software stamp of `SCM_TIMESTAMPING` (or, on a socket without
+   * it, `SCM_TIMESTAMPNS`). On the error queue it is the entry's transmit stamp.
+   */
   hasStamp = false;
   /** Kernel receive stamp, CLOCK_REALTIME seconds. */
   stampSec = 0;
@@ -117,6 +122,7 @@ export class ReceivedAncillary {
   errorData = 0;
   /** The offender sockaddr (the router), a view into the control buffer; empty when absent. */
   offender: Uint8Array = new Uint8Array(0);
+  readonly #stamps = new KernelStamps();
 
   /** Walks the control buffer `control` of `length` bytes. */
   parse(control: Uint8Array, view: DataView, length: number): void {
@@ -132,7 +138,13 @@ export class ReceivedAncillary {
       const type = view.getInt32(offset + CMSGHDR.type, true);
       const data = offset + CMSGHDR.data;
       const dataLength = cmsgLength - CMSGHDR.size;
-      if (
+      if (level === SOL_SOCKET && type === SCM_TIMESTAMPING) {
+        if (readScmTimestamping(view, data, dataLength, this.#stamps) && this.#stamps.software) {
+          this.hasStamp = true;
+          this.stampSec = this.#stamps.softwareSec;
+          this.stampNsec = this.#stamps.softwareNsec;
+        }
+      } else if (
         level === SOL_SOCKET && type === SCM_TIMESTAMPNS &&
         dataLength >= TIMESPEC.size
       ) {

@@ -78,8 +78,31 @@ export const SO_RCVBUFFORCE = 33;
 export const SO_TIMESTAMPNS = 35;
 /** cmsg type carrying the SO_TIMESTAMPNS stamp. */
 export const SCM_TIMESTAMPNS = SO_TIMESTAMPNS;
+/** Kernel transmit and receive stamps, chosen by `SOF_TIMESTAMPING_*` flags. */
+export const SO_TIMESTAMPING = 37;
+/** cmsg type carrying `struct scm_timestamping` (three timespecs). */
+export const SCM_TIMESTAMPING = SO_TIMESTAMPING;
+/** Per-`sendmsg` cmsg (u32) that sets the OPT_ID key of that send's stamps instead of the socket's counter (6.13+). */
+export const SCM_TS_OPT_ID = 81;
 
-/** `recvmsg` / `sendmsg` flags: do not block. */
+/** `SOF_TIMESTAMPING_*` flags of SO_TIMESTAMPING: a software stamp when a packet leaves for the device. */
+export const SOF_TIMESTAMPING_TX_SOFTWARE = 0x2;
+/** A software stamp when a packet enters the stack. */
+export const SOF_TIMESTAMPING_RX_SOFTWARE = 0x8;
+/** Report software stamps (without it the kernel generates them but reports nothing). */
+export const SOF_TIMESTAMPING_SOFTWARE = 0x10;
+/** Tag each transmit stamp with a per-socket counter of sends (`ee_data`). */
+export const SOF_TIMESTAMPING_OPT_ID = 0x80;
+/** Also deliver IPv4 packet info with transmit stamps. */
+export const SOF_TIMESTAMPING_OPT_CMSG = 0x400;
+/** Transmit stamps come without a copy of the packet (and need no privilege). */
+export const SOF_TIMESTAMPING_OPT_TSONLY = 0x800;
+/** `ee_info` of a transmit stamp: the packet left for the device (SCHED 1 and ACK 2 are not requested). */
+export const SCM_TSTAMP_SND = 0;
+
+/** `recvmsg` / `sendmsg` flags: control data was cut short (the buffer was too small). */
+export const MSG_CTRUNC = 0x8;
+/** Do not block. */
 export const MSG_DONTWAIT = 0x40;
 /** Read the error queue. */
 export const MSG_ERRQUEUE = 0x2000;
@@ -100,7 +123,7 @@ export const SO_EE_ORIGIN_LOCAL = 1;
 export const SO_EE_ORIGIN_ICMP = 2;
 /** The error came from an ICMPv6 message. */
 export const SO_EE_ORIGIN_ICMP6 = 3;
-/** A transmit timestamp (SO_TIMESTAMPING), `ee_data` = the OPT_ID counter. */
+/** A transmit timestamp (SO_TIMESTAMPING), `ee_data` = the OPT_ID key of the send. */
 export const SO_EE_ORIGIN_TIMESTAMPING = 4;
 
 /** Clocks for `clock_gettime`. */
@@ -118,6 +141,7 @@ export const Errno = {
   EACCES: 13,
   EINVAL: 22,
   EMFILE: 24,
+  ENOMSG: 42,
   EMSGSIZE: 90,
   EPROTONOSUPPORT: 93,
   EAFNOSUPPORT: 97,
@@ -127,3 +151,8 @@ export const Errno = {
   ENODEV: 19,
   EHOSTUNREACH: 113,
 } as const;
+
+/** open(2) flags. */
+export const O_RDONLY = 0;
+/** Close the descriptor on exec. */
+export const O_CLOEXEC = 0x80000;

@@ -64,6 +64,12 @@ export const LIBC_SYMBOLS = {
   gai_strerror: { parameters: ["i32"], result: "pointer" },
   // char *strerror(int errnum);
   strerror: { parameters: ["i32"], result: "pointer" },
+  // uid_t geteuid(void);
+  geteuid: { parameters: [], result: "u32" },
+  // gid_t getegid(void);
+  getegid: { parameters: [], result: "u32" },
+  // int open(const char *pathname, int flags, ...); called without the variadic mode, which only O_CREAT reads.
+  open: { parameters: ["buffer", "i32"], result: "i32" },
   // int *__errno_location(void);
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;

@@ -23,6 +23,7 @@ import {
   IPV6_RECVHOPLIMIT,
   MSG_DONTWAIT,
   MSG_ERRQUEUE,
+  SCM_TS_OPT_ID,
   SO_BINDTODEVICE,
   SO_BROADCAST,
   SO_ERROR,
@@ -38,7 +39,20 @@ import {
 } from "./constants.ts";
 import { errno, SystemCallError } from "./errno.ts";
 import { libc } from "./libc.ts";
-import { cInt, IOVEC, MMSGHDR, MSGHDR, readU64, SOCKADDR_STORAGE_SIZE, writePointer, writeU64 } from "./structs.ts";
+import {
+  cInt,
+  CMSGHDR,
+  cmsgLen,
+  cmsgSpace,
+  IOVEC,
+  MMSGHDR,
+  MSGHDR,
+  readU64,
+  SOCKADDR_STORAGE_SIZE,
+  writePointer,
+  writeU64,
+} from "./structs.ts";
+import { awaitReceiveStamping, enableTimestamping, TxKeyTable } from "./timestamping.ts";
 
 /** Raw sockets need CAP_NET_RAW; datagram ICMP sockets need the caller's group in `net.ipv4.ping_group_range`. */
 export type IcmpSocketKind = "raw" | "datagram";
@@ -47,6 +61,14 @@ export type IcmpSocketKind = "raw" | "datagram";
 const MAX_DATAGRAM = 65535;
 /** Room for the stamp, the TTL and an extended error with its offender, with slack. */
 const CONTROL_SIZE = 512;
+/** Room of the per-send `SCM_TS_OPT_ID` cmsg (a u32 key). */
+const OPT_ID_SPACE = cmsgSpace(4);
+/**
+ * The longest the first socket of a process waits for the kernel to switch receive stamping on (it does so lazily,
+ * for the whole system, when no socket had it on): replies that arrive before the switch carry no stamp.
+ */
+const RECEIVE_STAMPING_WAIT_MS = 20;
+let receiveStampingChecked = false;
 /** The receive buffer a socket starts with; {@linkcode IcmpSocket.growReceiveBuffer} raises it for larger windows. */
 const RECEIVE_BUFFER_BYTES = 1024 * 1024;
 
@@ -111,12 +133,17 @@ export const RECEIVE_BATCH = 64;
  * Sockets whose probes are larger read one message at a time into a 64 KiB buffer instead.
  */
 export const BATCH_SLOT_BYTES = 4096;
+/**
+ * Data bytes per slot of an error-queue batch: transmit stamps carry no data (OPT_TSONLY), and an ICMP error's data
+ * is the probe it quotes. Sockets whose probes are larger read their error queue one entry at a time.
+ */
+export const ERROR_BATCH_SLOT_BYTES = 1024;
 
 /** The buffers of one `recvmmsg` call: an mmsghdr array whose slots point into shared data, name and control arrays. */
 class BatchBuffers {
   readonly vector = new Uint8Array(RECEIVE_BATCH * MMSGHDR.size);
   readonly view = new DataView(this.vector.buffer);
-  readonly data = new Uint8Array(RECEIVE_BATCH * BATCH_SLOT_BYTES);
+  readonly data: Uint8Array;
   readonly names = new Uint8Array(RECEIVE_BATCH * SOCKADDR_STORAGE_SIZE);
   readonly controls = new Uint8Array(RECEIVE_BATCH * CONTROL_SIZE);
   readonly iovs = new Uint8Array(RECEIVE_BATCH * IOVEC.size);
@@ -126,14 +153,15 @@ class BatchBuffers {
   readonly slotControls: Uint8Array[] = [];
   readonly slotControlViews: DataView[] = [];
 
-  constructor() {
+  constructor(readonly slotBytes: number) {
+    this.data = new Uint8Array(RECEIVE_BATCH * slotBytes);
     const iovView = new DataView(this.iovs.buffer);
     for (let i = 0; i < RECEIVE_BATCH; i++) {
-      const data = this.data.subarray(i * BATCH_SLOT_BYTES, (i + 1) * BATCH_SLOT_BYTES);
+      const data = this.data.subarray(i * slotBytes, (i + 1) * slotBytes);
       const name = this.names.subarray(i * SOCKADDR_STORAGE_SIZE, (i + 1) * SOCKADDR_STORAGE_SIZE);
       const control = this.controls.subarray(i * CONTROL_SIZE, (i + 1) * CONTROL_SIZE);
       writePointer(iovView, i * IOVEC.size + IOVEC.base, data);
-      writeU64(iovView, i * IOVEC.size + IOVEC.len, BATCH_SLOT_BYTES);
+      writeU64(iovView, i * IOVEC.size + IOVEC.len, slotBytes);
       const at = i * MMSGHDR.size + MMSGHDR.header;
       writePointer(this.view, at + MSGHDR.name, name);
       writePointer(this.view, at + MSGHDR.iov, this.iovs.subarray(i * IOVEC.size, (i + 1) * IOVEC.size));
@@ -170,6 +198,7 @@ export class IcmpSocket implements Disposable {
   readonly #tx: MessageBuffers;
   readonly #rx: MessageBuffers;
   #batch: BatchBuffers | undefined;
+  #errorBatch: BatchBuffers | undefined;
   /** Where callers build the next packet before {@linkcode IcmpSocket.send}. */
   readonly packet: Uint8Array;
   readonly #sentMonotonic = new Stamp(CLOCK_MONOTONIC);
@@ -184,6 +213,19 @@ export class IcmpSocket implements Disposable {
   receivedName: Uint8Array = new Uint8Array(0);
   /** CLOCK_MONOTONIC ms right after the last successful receive. */
   receivedMonotonic = 0;
+  /** `msg_flags` of the last receive (`MSG_CTRUNC` tells a cut control buffer). */
+  receivedFlags = 0;
+  /** The last receive's control data: the first {@linkcode IcmpSocket.receivedControlLength} bytes of this view. */
+  receivedControl: DataView;
+  /** `msg_controllen` of the last receive. */
+  receivedControlLength = 0;
+  /**
+   * Whether the kernel stamps this socket's sends and receives (`SO_TIMESTAMPING`); when it refused, receive stamps
+   * come from `SO_TIMESTAMPNS` and there are no transmit stamps.
+   */
+  txStamps = false;
+  /** Maps a transmit stamp's `ee_data` back to the key given to {@linkcode IcmpSocket.send}. */
+  readonly txKeys: TxKeyTable = new TxKeyTable();
   /** Ancillary data of the last receive. */
   readonly ancillary: ReceivedAncillary = new ReceivedAncillary();
 
@@ -202,10 +244,12 @@ export class IcmpSocket implements Disposable {
       CONTROL_SIZE,
     );
     this.packet = this.#tx.data;
+    this.receivedControl = this.#rx.controlView;
   }
 
   /**
-   * Opens a socket and turns on kernel receive stamps, reply TTL / hop limit, and (datagram) the error queue.
+   * Opens a socket and turns on kernel transmit and receive stamps, reply TTL / hop limit, and (datagram) the error
+   * queue.
    * Throws {@linkcode SystemCallError} when the kernel refuses the socket (EPERM, EACCES, …).
    */
   static open(family: 4 | 6, kind: IcmpSocketKind, options: IcmpSocketOptions = {}): IcmpSocket {
@@ -244,8 +288,17 @@ export class IcmpSocket implements Disposable {
 
   #configure(accept: readonly number[]): void {
     const on = cInt(1);
-    // Always on: each ping chooses whether to use the stamp, and a shared socket serves both kinds of caller.
-    this.#setOption(SOL_SOCKET, SO_TIMESTAMPNS, on, "SO_TIMESTAMPNS");
+    // Always on: each ping chooses whether to use the stamps, and a shared socket serves both kinds of caller.
+    // Not SO_TIMESTAMPNS beside it: for a packet that arrived unstamped it makes the kernel stamp it at recvmsg
+    // time, silently, in both cmsgs; alone, SO_TIMESTAMPING just leaves the stamp out, and the RTT says so.
+    this.txStamps = enableTimestamping(this.#fd) === 0;
+    if (!this.txStamps) {
+      this.#setOption(SOL_SOCKET, SO_TIMESTAMPNS, on, "SO_TIMESTAMPNS");
+    } else if (!receiveStampingChecked) {
+      receiveStampingChecked = true;
+      // Before any probe: the first reply of a process then has its receive stamp like every other.
+      awaitReceiveStamping(RECEIVE_STAMPING_WAIT_MS);
+    }
     this.growReceiveBuffer(RECEIVE_BUFFER_BYTES);
     if (this.family === 4) {
       this.#setOption(IPPROTO_IP, IP_RECVTTL, on, "IP_RECVTTL");
@@ -328,13 +381,15 @@ export class IcmpSocket implements Disposable {
 
   /**
    * Sends the first `length` bytes of {@linkcode IcmpSocket.packet} to `sockaddr`, with optional per-packet
-   * `control` (see `encodeSendControl`). The send stamps are taken immediately before `sendmsg`.
-   * Returns 0, or the errno of a failed send.
+   * `control` (see `encodeSendControl`). The send stamps are taken immediately before `sendmsg`. With
+   * {@linkcode IcmpSocket.txStamps}, the kernel's transmit stamp of this send comes back on the error queue under
+   * `txKey` (see {@linkcode IcmpSocket.txKeys}). Returns 0, or the errno of a failed send.
    */
   send(
     length: number,
     sockaddr: Uint8Array,
     control: Uint8Array | null,
+    txKey = 0,
   ): number {
     const tx = this.#tx;
     tx.name.set(sockaddr);
@@ -342,6 +397,16 @@ export class IcmpSocket implements Disposable {
     if (control !== null) {
       tx.control.set(control);
       controlLength = control.length;
+    }
+    const withCmsg = this.txStamps && this.txKeys.cmsg;
+    if (withCmsg) {
+      // Control items are CMSG_SPACE-sized, so the end of `control` is aligned for one more.
+      const view = tx.controlView;
+      writeU64(view, controlLength + CMSGHDR.len, cmsgLen(4));
+      view.setInt32(controlLength + CMSGHDR.level, SOL_SOCKET, true);
+      view.setInt32(controlLength + CMSGHDR.type, SCM_TS_OPT_ID, true);
+      view.setUint32(controlLength + CMSGHDR.data, txKey >>> 0, true);
+      controlLength += OPT_ID_SPACE;
     }
     tx.setLengths(length, sockaddr.length, controlLength);
     // msg_control must be NULL when there is none: some paths reject a non-NULL pointer with zero length.
@@ -353,6 +418,10 @@ export class IcmpSocket implements Disposable {
     const failure = sent === -1 ? errno() : 0;
     this.sentMonotonic = this.#sentMonotonic.ms;
     this.sentRealtime = this.#sentRealtime.ms;
+    // A kernel without SCM_TS_OPT_ID refuses the first send with it: send again, keyed by counter from then on.
+    if (this.txStamps && this.txKeys.afterSend(txKey, failure, withCmsg)) {
+      return this.send(length, sockaddr, control, txKey);
+    }
     return failure;
   }
 
@@ -380,6 +449,9 @@ export class IcmpSocket implements Disposable {
       readU64(rx.headerView, MSGHDR.controllen),
       rx.control.length,
     );
+    this.receivedFlags = rx.headerView.getInt32(MSGHDR.flags, true);
+    this.receivedControl = rx.controlView;
+    this.receivedControlLength = controlLength;
     this.ancillary.parse(rx.control, rx.controlView, controlLength);
     return n;
   }
@@ -391,12 +463,39 @@ export class IcmpSocket implements Disposable {
    * {@linkcode IcmpSocket.select} each), or minus the errno of a first message that failed.
    */
   receiveBatch(): number {
-    const batch = this.#batch ??= new BatchBuffers();
+    const batch = this.#batch ??= new BatchBuffers(BATCH_SLOT_BYTES);
     batch.reset();
     const n = libc().recvmmsg(this.#fd, batch.vector, RECEIVE_BATCH, MSG_DONTWAIT, null);
     if (n === -1) return -errno();
     this.receivedMonotonic = monotonicMs();
     return n;
+  }
+
+  /**
+   * Reads up to {@linkcode RECEIVE_BATCH} entries of the error queue (transmit stamps, ICMP errors) in one
+   * `recvmmsg`, without blocking, into slots of {@linkcode ERROR_BATCH_SLOT_BYTES}. Its buffers are its own, so it
+   * may run while a {@linkcode IcmpSocket.receiveBatch} is being walked. Returns how many were read (then
+   * {@linkcode IcmpSocket.selectError} each), or minus the errno.
+   */
+  receiveErrorBatch(): number {
+    const batch = this.#errorBatch ??= new BatchBuffers(ERROR_BATCH_SLOT_BYTES);
+    batch.reset();
+    const n = libc().recvmmsg(this.#fd, batch.vector, RECEIVE_BATCH, MSG_DONTWAIT | MSG_ERRQUEUE, null);
+    return n === -1 ? -errno() : n;
+  }
+
+  /** Makes entry `i` of the last {@linkcode IcmpSocket.receiveErrorBatch} the received message. */
+  selectError(i: number): void {
+    const batch = this.#errorBatch!;
+    const at = i * MMSGHDR.size;
+    const length = batch.view.getUint32(at + MMSGHDR.len, true);
+    this.received = batch.slotData[i].subarray(0, Math.min(length, ERROR_BATCH_SLOT_BYTES));
+    const nameLength = batch.view.getUint32(at + MSGHDR.namelen, true);
+    this.receivedName = batch.slotNames[i].subarray(0, Math.min(nameLength, SOCKADDR_STORAGE_SIZE));
+    this.receivedFlags = batch.view.getInt32(at + MSGHDR.flags, true);
+    this.receivedControl = batch.slotControlViews[i];
+    this.receivedControlLength = Math.min(readU64(batch.view, at + MSGHDR.controllen), CONTROL_SIZE);
+    this.ancillary.parse(batch.slotControls[i], batch.slotControlViews[i], this.receivedControlLength);
   }
 
   /** Makes message `i` of the last {@linkcode IcmpSocket.receiveBatch} the received one. */

@@ -181,16 +181,16 @@ export class ServeMetrics {
         "counter",
         [],
       ),
-      lateRounds: scalar(
-        "miniping_rounds_late_total",
-        "Rounds that started more than a tenth of a period late.",
+      lateSlices: scalar(
+        "miniping_schedule_late_total",
+        "Slices of a round that started more than a tenth of a period after their slot.",
         "counter",
         [],
       ),
       reloads: scalar("miniping_config_reloads_total", "Target list reloads, by result.", "counter", ["result"]),
     };
     // Series that exist from the start, so rate() has a zero to begin from.
-    this.#f.lateRounds.child();
+    this.#f.lateSlices.child();
     this.#f.reloads.child("success");
     this.#f.reloads.child("failure");
     this.#f.targets.child();
@@ -283,9 +283,9 @@ export class ServeMetrics {
     state.history.push(NaN);
   }
 
-  /** Counts a round that started late. */
-  lateRound(): void {
-    this.#f.lateRounds.child().inc();
+  /** Counts a slice of a round that started late. */
+  lateSlice(): void {
+    this.#f.lateSlices.child().inc();
   }
 
   /** Counts a target list reload. */

@@ -92,8 +92,8 @@ interface Round {
 /**
  * Runs rounds on a fixed schedule until stopped. Each round is cut into
  * slices started evenly through the period, each a `pingMany()` of a few
- * targets: a target's probe state then lives for milliseconds rather than a
- * whole period, so it dies young and the heap stays small.
+ * targets: a call and its per-target state last milliseconds rather than a
+ * whole period, and a round's targets are never all in progress at once.
  */
 export class Prober {
   readonly #engine: ProbeEngine;
@@ -159,7 +159,7 @@ export class Prober {
     const { period } = this.#options;
     if (this.#next === 0) this.#round = this.#newRound();
     const lateness = performance.now() - this.#due();
-    if (lateness > period * LATE_FRACTION) this.#metrics.lateRound();
+    if (lateness > period * LATE_FRACTION) this.#metrics.lateSlice();
     this.#runSlice(this.#round, this.#next);
     this.#next++;
     if (this.#next === this.#round.slices) {

@@ -204,7 +204,7 @@ Deno.test("runPing() --flood refused before its first send prints the error alon
   const deps: RunDependencies = {
     ...fake(() => Promise.reject(new Error("--flood must not call ping()"))),
     openPinger: () => ({
-      ping: () => Promise.reject(new Deno.errors.PermissionDenied("no socket")),
+      ping: () => Promise.reject(new Deno.errors.PermissionDenied("Cannot open an ICMP socket: no socket")),
       close: () => Promise.resolve(),
     }),
   };

@@ -37,3 +37,36 @@ Deno.test("DeadlineHeap.clear() empties it", () => {
   equal(heap.size, 0);
   equal(heap.peek(), undefined);
 });
+
+Deno.test("DeadlineHeap.remove() agrees with a model for any interleaving of pushes, pops and removals", () => {
+  const op = fc.oneof(
+    fc.record({ push: fc.double({ min: 0, max: 1e6, noNaN: true }) }),
+    fc.constant({ pop: true }),
+    fc.record({ remove: fc.nat() }),
+  );
+  fc.assert(fc.property(fc.array(op), (ops) => {
+    const heap = new DeadlineHeap<{ deadline: number; heapIndex?: number }>();
+    const model: { deadline: number }[] = [];
+    const all: { deadline: number }[] = [];
+    for (const o of ops) {
+      if ("push" in o) {
+        const item = { deadline: o.push };
+        heap.push(item);
+        model.push(item);
+        all.push(item);
+      } else if ("pop" in o) {
+        model.sort((x, y) => x.deadline - y.deadline);
+        equal(heap.pop()?.deadline, model.shift()?.deadline);
+      } else if (all.length > 0) {
+        // Removing an item already popped or removed does nothing.
+        const item = all[o.remove % all.length];
+        heap.remove(item);
+        const at = model.indexOf(item);
+        if (at !== -1) model.splice(at, 1);
+      }
+      equal(heap.size, model.length);
+    }
+    model.sort((x, y) => x.deadline - y.deadline);
+    deepEqual(Array.from({ length: model.length }, () => heap.pop()?.deadline), model.map((x) => x.deadline));
+  }));
+});

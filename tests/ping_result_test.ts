@@ -1,5 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { PingResult } from "../mod.ts";
+import fc from "fast-check";
+import { summarizeRtts } from "../stats/summary.ts";
 
 const base = {
   host: "h",
@@ -119,4 +121,25 @@ Deno.test("PingResult's fields, toJSON() and the JSON interface agree, and toJSO
   equal(result.index, 7);
   equal(result.ok, true);
   ok(!("index" in json) && !("ok" in json), "class-only fields stay out of the JSON");
+});
+
+Deno.test("PingResult with one RTT gives summarizeRtts' statistics (its shortcut path)", () => {
+  fc.assert(fc.property(fc.double({ min: 0, max: 1e6, noNaN: true }), (rtt) => {
+    const result = new PingResult({
+      host: "h",
+      address: "192.0.2.1",
+      family: 4,
+      sent: 1,
+      rtts: [rtt],
+      ttl: 64,
+      duplicates: 0,
+      corrupted: 0,
+      errors: 0,
+    });
+    const summary = summarizeRtts([rtt]);
+    deepEqual(
+      [result.min, result.max, result.mean, result.median, result.jitter, result.p95],
+      [summary.min, summary.max, summary.mean, summary.median, summary.jitter, summary.p95],
+    );
+  }));
 });

@@ -65,6 +65,9 @@ export async function startCapture(lab: Lab, node: LabNode, device: string): Pro
     "-n",
     "-s",
     "0",
+    // A 16 MiB capture buffer: a sweep's bursts must not overflow it (drops are checked on stop).
+    "-B",
+    "16384",
     "-i",
     device,
     "-w",
@@ -90,8 +93,17 @@ export async function startCapture(lab: Lab, node: LabNode, device: string): Pro
         // Packets are written as they come (-U); a short pause lets the last ones through.
         await new Promise((resolve) => setTimeout(resolve, 100));
         child.kill("SIGTERM");
-        await stderr.cancel().catch(() => {});
+        // tcpdump's last words: "N packets captured, N packets received by filter, N packets dropped by kernel".
+        for (;;) {
+          const { value, done } = await stderr.read();
+          if (done) break;
+          said += value;
+        }
         await child.status;
+        const dropped = /(\d+) packets? dropped by kernel/.exec(said);
+        if (dropped === null || dropped[1] !== "0") {
+          throw new Error(`the capture is incomplete, so it cannot judge the run: ${said.trim()}`);
+        }
         return readPcap(await Deno.readFile(file));
       } finally {
         await Deno.remove(file).catch(() => {});

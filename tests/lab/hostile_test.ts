@@ -215,6 +215,57 @@ Deno.test({
       }
     });
 
+    await t.step(
+      "pingMany() over 100 targets through loss and duplication: each target's counts are its own",
+      async () => {
+        const hosts = [
+          ...Array.from({ length: 50 }, (_, i) => lab.addresses.block4.at(i)),
+          ...Array.from({ length: 50 }, (_, i) => lab.addresses.block6.at(i)),
+        ];
+        const count = 5, timeout = 500;
+        for (const socket of ["raw", "datagram"] as const) {
+          await using capture = await startCapture(lab, "h", "to-r1");
+          await using _relay = await startRelay(lab, {
+            seed: 17,
+            toward: { loss: 0.15 },
+            back: { loss: 0.15, duplicate: 0.3, duplicateGap: 2 },
+          });
+          const out = await lab.exec("h", [
+            Deno.execPath(),
+            "run",
+            "--allow-ffi",
+            CHILD,
+            JSON.stringify({ hosts, many: true, options: { socket, count, interval: 20, timeout } }),
+          ], { timeoutMs: 60_000 });
+          equal(out.code, 0, out.stderr);
+          const { entries, events } = JSON.parse(out.stdout) as { entries: PingResultJson[]; events: ProbeEvent[] };
+          const packets = await capture.stop();
+          let received = 0, duplicates = 0, lost = 0;
+          for (const [i, host] of hosts.entries()) {
+            const wire = account(packets, host, timeout);
+            const entry = entries[i];
+            const label = `${socket} ${host}: miniping ${JSON.stringify(entry)}, wire ${JSON.stringify(wire.order)}`;
+            equal(entry.sent, count, label);
+            equal(entry.received, wire.received, label);
+            const mine = events.filter((e) => e.host === host);
+            ok(mine.every((e) => e.type !== "reply" || e.from === host), label);
+            const expected = new Map([...wire.duplicates].filter(([probe]) => probe < count));
+            deepEqual(sorted(duplicatesBefore(mine, count)), sorted(expected), label);
+            received += wire.received;
+            duplicates += [...wire.duplicates.values()].reduce((a, b) => a + b, 0);
+            lost += count - wire.received;
+          }
+          ok(lost > 0 && duplicates > 0, `the relay dropped or duplicated nothing (${socket})`);
+          console.log(
+            `pingMany ${socket}, 100 targets × ${count}: wire received ${received}, duplicates ${duplicates}, lost ${lost}` +
+              ` | miniping received ${entries.reduce((n, e) => n + e.received, 0)}, duplicates ${
+                entries.reduce((n, e) => n + e.duplicates, 0)
+              }`,
+          );
+        }
+      },
+    );
+
     await t.step("reordering: replies are reported in the order they arrived on the wire", async () => {
       const relay = { seed: 3, back: { reorder: 0.3, reorderDelay: 45 } };
       for (const [socket, family] of KINDS) {

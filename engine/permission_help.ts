@@ -1,9 +1,10 @@
 /**
- * The message for a refused ICMP socket: which privilege is missing, the current `net.ipv4.ping_group_range`, the
- * user's group, and the narrowest one-line fix. Pure: the facts are gathered by {@linkcode privilegeFacts}.
+ * The explanation and fix for a refused ICMP socket: it names `net.ipv4.ping_group_range` as it stands, the user's
+ * group, and the narrowest one-line fix. Pure: {@linkcode privilegeFacts} gathers the facts through libc.
  *
  * @module
  */
+import { privilege } from "../ffi/privilege.ts";
 
 /** What the message is built from; `null` where the fact could not be read. */
 export interface PrivilegeFacts {
@@ -18,7 +19,6 @@ export interface PrivilegeFacts {
 }
 
 const SYSCTL = "net.ipv4.ping_group_range";
-const RANGE_FILE = "/proc/sys/net/ipv4/ping_group_range";
 const SETCAP = `sudo setcap cap_net_raw+ep "$(readlink -f "$(which deno)")"`;
 const SETCAP_WARNING = "(that deno binary is shared: every script run with --allow-ffi then gets raw sockets)";
 
@@ -52,34 +52,22 @@ export function permissionHelp(facts: PrivilegeFacts): string {
     : `${SYSCTL}${current} excludes ${group}; allow it with: ${sysctl}`;
   if (facts.socket === "datagram") {
     // Root too needs the sysctl for datagram sockets; setcap would not help.
-    return `Cannot open a datagram ICMP socket: ${datagram} (or use --socket raw${
+    return `Cannot open a datagram ICMP socket: ${datagram} (or use socket "raw"${
       facts.uid === 0 ? "" : " with raw privilege"
     })`;
   }
   const raw = `raw sockets need root or CAP_NET_RAW: ${SETCAP} ${SETCAP_WARNING}`;
-  if (facts.socket === "raw") return `Cannot open a raw ICMP socket: ${raw}; or use --socket datagram`;
+  if (facts.socket === "raw") return `Cannot open a raw ICMP socket: ${raw}; or use socket "datagram"`;
   return `Cannot open an ICMP socket: ${datagram}; or give ${raw}`;
 }
 
 /**
- * Reads what it may of the facts: the ids and the sysctl need `--allow-sys` and `--allow-read`, which the command
- * does not ask for; without them the message names the commands that tell (`id -g`, `sysctl`).
+ * Reads the facts through libc (no `--allow-sys` or `--allow-read` needed).
  *
  * @param socket The socket kind asked for.
- * @returns The facts, `null` for each one that could not be read.
+ * @returns The facts; `range` is `null` where the sysctl cannot be read.
  */
 export function privilegeFacts(socket: PrivilegeFacts["socket"]): PrivilegeFacts {
-  const granted = (descriptor: Deno.PermissionDescriptor) => Deno.permissions.querySync(descriptor).state === "granted";
-  const uid = granted({ name: "sys", kind: "uid" }) ? Deno.uid() : null;
-  const gid = granted({ name: "sys", kind: "gid" }) ? Deno.gid() : null;
-  let range: [number, number] | null = null;
-  if (granted({ name: "read", path: RANGE_FILE })) {
-    try {
-      const [low, high] = Deno.readTextFileSync(RANGE_FILE).trim().split(/\s+/).map(Number);
-      if (Number.isInteger(low) && Number.isInteger(high)) range = [low, high];
-    } catch {
-      // No such file outside Linux: leave it unknown.
-    }
-  }
-  return { uid, gid, range, socket };
+  const { uid, gid, pingGroupRange } = privilege();
+  return { uid, gid, range: pingGroupRange, socket };
 }
