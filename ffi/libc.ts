@@ -80,21 +80,21 @@ export type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
 type SymbolName = keyof typeof LIBC_SYMBOLS;
 
 /**
- * Symbols that `miniping -c 1 127.0.0.1` never calls: names (getaddrinfo), the address checks, the idle wait and its
- * wake-up, the error queue. `Deno.dlopen` binds each symbol at open (about 0.15 ms each; bench/startup.ts), so these
+ * Symbols that `miniping -c 1 127.0.0.1` never calls: names (getaddrinfo), the broadcast check, the idle wait and its
+ * wake-up, the permission diagnosis. `Deno.dlopen` binds each symbol at open (about 0.15 ms each; bench/startup.ts), so these
  * are bound by a second `dlopen` of the same table the first time one of them is used.
  */
 const DEFERRED: readonly SymbolName[] = [
   "getaddrinfo",
   "freeaddrinfo",
   "gai_strerror",
-  "getsockname",
-  "bind",
   "connect",
   "poll",
   "read",
   "write",
-  "recvmsg",
+  "geteuid",
+  "getegid",
+  "open",
 ];
 
 let symbols: Libc | undefined;
