@@ -81,8 +81,9 @@ type SymbolName = keyof typeof LIBC_SYMBOLS;
 
 /**
  * Symbols that `miniping -c 1 127.0.0.1` never calls: names (getaddrinfo), the broadcast check, the idle wait and its
- * wake-up, the permission diagnosis. `Deno.dlopen` binds each symbol at open (about 0.15 ms each; bench/startup.ts), so these
- * are bound by a second `dlopen` of the same table the first time one of them is used.
+ * wake-up, the permission diagnosis. `Deno.dlopen` binds every symbol it is given (timed in-process: about 0.55 ms
+ * per dlopen plus 0.15 ms per symbol), so these are bound by a second `dlopen` of the same table the first time one of
+ * them is used.
  */
 const DEFERRED: readonly SymbolName[] = [
   "getaddrinfo",
