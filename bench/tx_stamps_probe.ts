@@ -14,8 +14,17 @@
  * - race: in fresh processes, does the first reply after enabling lack its receive stamp, and does warming (an RX
  *   stamp check over loopback UDP before the first send) cure it?
  *
- * Run as root from the repository root: `deno run -A bench/tx_stamps_probe.ts [--race 40]`. Prints JSON lines and a
- * summary.
+ * - placement: where SCHED and SND transmit stamps fall against tcpdump's capture tap (`--only placement`).
+ *
+ * Run as root from the repository root: `deno run -A bench/tx_stamps_probe.ts [--race 40] [--only placement]`. Prints
+ * JSON lines.
+ *
+ * Found on Linux 6.18 (2026-11-30, 2 vCPU VM): 1,000 of 1,000 stamps in flight fell inside their own `sendmsg`, on all
+ * four socket kinds; the stamp was always readable before the reply (50 of 50, lab target and loopback); SCM_TS_OPT_ID
+ * set `ee_data` on all four; failed sends (EHOSTUNREACH from a pending ICMP error, EAGAIN, ENOBUFS) took no counter
+ * value; the default 208 KiB receive buffer held only 128 stamps plus 128 replies (stamps share it); the lazy-enable
+ * race did not show in 20 + 20 fresh processes because receive stamping was already on system-wide; SND came 9.7 …
+ * 11.1 µs after tcpdump's tap and SCHED 2.2 … 2.6 µs before it.
  *
  * @module
  */

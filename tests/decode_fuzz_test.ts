@@ -7,6 +7,7 @@ import { equal, match, ok, throws } from "node:assert/strict";
 import fc from "fast-check";
 import { matchPacket } from "../engine/matcher.ts";
 import { ReceivedAncillary } from "../ffi/cmsg.ts";
+import { readTxStamp, TxStamp } from "../ffi/timestamping.ts";
 import { decodeIcmp } from "../icmp/mod.ts";
 import { IcmpDecodeError } from "../icmp/decode.ts";
 import { fuzzRound } from "./fuzz/run.ts";
@@ -93,5 +94,21 @@ Deno.test("the structured matcher inputs reach replies, corrupted replies and er
   }
   for (const outcome of ["reply", "corrupted", "error", "no match"]) {
     ok((seen.get(outcome) ?? 0) >= 30, JSON.stringify([...seen]));
+  }
+});
+
+Deno.test("the structured error-queue entries reach every transmit-stamp status", () => {
+  const target = TARGETS.find((t) => t.name.includes("readTxStamp"))!;
+  const seen = new Map<string, number>();
+  for (const bytes of fc.sample(target.input, { seed: 1, numRuns: 3000 })) {
+    if (bytes.length < 2) continue;
+    const body = bytes.subarray(0, bytes.length - 2);
+    const family = bytes[bytes.length - 1] & 1 ? 6 : 4;
+    const view = new DataView(body.buffer, body.byteOffset, body.length);
+    const status = readTxStamp(family, view, body.length, 0, new TxStamp());
+    seen.set(status, (seen.get(status) ?? 0) + 1);
+  }
+  for (const status of ["stamp", "error", "foreign", "truncated", "empty"]) {
+    ok((seen.get(status) ?? 0) >= 3, JSON.stringify([...seen]));
   }
 });

@@ -57,6 +57,8 @@ function replies(events: ProbeEvent[]) {
 }
 
 const FAST: PingOptions = { count: 3, interval: 20, timeout: 1000 };
+/** Timeout for probes that an ICMP error answers: the error ends them, so only a stalled machine ever waits it out. */
+const ERROR_WAIT = 5000;
 
 Deno.test({
   name: "ping() in the namespace lab",
@@ -80,7 +82,9 @@ Deno.test({
               ? [[a.prohibit4, 13, /Administratively Prohibited/i], [a.unreachable4, 1, /Host Unreachable/i]] as const
               : [[a.prohibit6, 1, /administratively prohibited/i], [a.unreachable6, 0, /No route/i]] as const;
             for (const [host, code, message] of cases) {
-              const { error, result, events } = await run.one(host, { count: 1, socket });
+              // An error ends the probe at once, so a long timeout costs nothing; a short one can expire first when
+              // a loaded machine stalls the child between send and receive.
+              const { error, result, events } = await run.one(host, { count: 1, socket, timeout: ERROR_WAIT });
               equal(error?.name, "DestinationUnreachableError", `${host}: ${JSON.stringify({ error, events })}`);
               equal(error!.code, code);
               equal(error!.from, router);
@@ -120,7 +124,13 @@ Deno.test({
                 family === 4 ? a.router2_4 : a.router2_6,
               ]] as const
             ) {
-              const { error, events, result } = await run.one(target, { count: 2, interval: 20, ttl, socket });
+              const { error, events, result } = await run.one(target, {
+                count: 2,
+                interval: 20,
+                ttl,
+                socket,
+                timeout: ERROR_WAIT,
+              });
               equal(error?.name, "TimeExceededError", `ttl ${ttl}: ${JSON.stringify(error)}`);
               equal(error!.from, router);
               equal(error!.code, 0);
@@ -158,7 +168,7 @@ Deno.test({
       const added = await lab.exec("h", ["ip", "route", "add", "prohibit", "198.19.9.0/24"]);
       equal(added.code, 0, added.stderr);
       for (const socket of ["raw", "datagram"] as const) {
-        const { error, result } = await run.one("198.19.9.1", { count: 2, interval: 10, socket });
+        const { error, result } = await run.one("198.19.9.1", { count: 2, interval: 10, socket, timeout: ERROR_WAIT });
         equal(error?.name, "DestinationUnreachableError", JSON.stringify(error));
         equal(error!.from, null);
         equal(error!.code, 13);

@@ -30,6 +30,7 @@ import {
 import { fromSockaddr } from "../../ffi/sockaddr.ts";
 import { matchPacket, matchQueuedError, type PacketMatch, quotedEchoPayload } from "../../engine/matcher.ts";
 import { TOKEN_BYTES } from "../../engine/payload.ts";
+import { TIMESTAMPING_TARGETS } from "./timestamping_targets.ts";
 
 /** One decoder under fuzz: an input generator and a check that throws on a defect. */
 export interface FuzzTarget {
@@ -487,4 +488,5 @@ export const TARGETS: readonly FuzzTarget[] = [
     input: structured(queuedInput),
     check: checkMatchQueuedError,
   },
+  ...TIMESTAMPING_TARGETS,
 ];
