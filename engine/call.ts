@@ -6,7 +6,7 @@
  */
 import { encodeSendControl } from "../ffi/cmsg.ts";
 import { type Engine, SocketPermissionError, type SocketPool } from "./engine.ts";
-import type { Checked, CommonOptions } from "./options.ts";
+import type { Checked, PingOptions } from "./options.ts";
 import { PING_LIMITS } from "./options.ts";
 import { type RunSettings, TargetRun } from "./run.ts";
 import { PaceGroup } from "./scheduler.ts";
@@ -33,7 +33,7 @@ export class Call {
    */
   constructor(
     readonly engine: Engine,
-    readonly options: Checked<CommonOptions>,
+    readonly options: Checked<PingOptions>,
     rate: number,
     window: number,
   ) {

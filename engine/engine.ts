@@ -13,7 +13,7 @@ import { readTxStamp, TxStamp } from "../ffi/timestamping.ts";
 import { isBroadcast } from "../ffi/broadcast.ts";
 import { strerror, SystemCallError } from "../ffi/errno.ts";
 import { Poller } from "../ffi/poller.ts";
-import { addressSpan, fromSockaddr, type SocketAddress } from "../ffi/sockaddr.ts";
+import { fromSockaddr, type SocketAddress } from "../ffi/sockaddr.ts";
 import {
   BATCH_SLOT_BYTES,
   ERROR_BATCH_SLOT_BYTES,
@@ -24,7 +24,14 @@ import {
 import { formatAddress } from "../icmp/mod.ts";
 import { DeadlineHeap } from "./deadline_heap.ts";
 import type { ErrorDetails, ReplyDetails } from "./events.ts";
-import { localRefusal, type MatchableProbe, matchPacket, matchQueuedError, type PacketMatch } from "./matcher.ts";
+import {
+  localRefusal,
+  type MatchableProbe,
+  matchPacket,
+  matchQueuedError,
+  type PacketMatch,
+  type ReceivedPacket,
+} from "./matcher.ts";
 import { writeProbe } from "./payload.ts";
 import { chooseRtt } from "./rtt.ts";
 import { type FireOutcome, PaceGroup, Scheduler } from "./scheduler.ts";
@@ -166,14 +173,15 @@ export class Channel {
   ident = -1;
   /** The longest reply any probe sent on it can bring (IPv4 header with options included). */
   largestReply = 0;
+  /** What the matcher reads of the last received packet: one object per socket, refilled for each packet. */
+  readonly packet: ReceivedPacket;
   #nextKey: number;
   readonly #space: number;
-  readonly #span: { offset: number; length: number };
 
   constructor(readonly socket: IcmpSocket, receiveBuffer: number) {
     this.#space = KEY_SPACE[socket.kind];
     this.#nextKey = Math.floor(Math.random() * this.#space);
-    this.#span = addressSpan(socket.family);
+    this.packet = { family: socket.family, kind: socket.kind, data: EMPTY, from: EMPTY, ttl: -1 };
     this.budget = socket.growReceiveBuffer(receiveBuffer);
   }
 
@@ -199,7 +207,7 @@ export class Channel {
 
   /** The address bytes inside the last received sockaddr. */
   receivedAddress(): Uint8Array {
-    return this.socket.receivedName.subarray(this.#span.offset, this.#span.offset + this.#span.length);
+    return this.socket.receivedAddress;
   }
 }
 
@@ -747,13 +755,11 @@ export class Engine {
 
   #onPacket(channel: Channel): void {
     const socket = channel.socket;
-    const match = matchPacket({
-      family: socket.family,
-      kind: socket.kind,
-      data: socket.received,
-      from: channel.receivedAddress(),
-      ttl: socket.ancillary.ttl,
-    }, channel.lookup);
+    const packet = channel.packet;
+    packet.data = socket.received;
+    packet.from = socket.receivedAddress;
+    packet.ttl = socket.ancillary.ttl;
+    const match = matchPacket(packet, channel.lookup);
     if (match !== null) this.#apply(channel, match);
   }
 

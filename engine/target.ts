@@ -3,10 +3,11 @@
  *
  * @module
  */
+import { AF_INET } from "../ffi/constants.ts";
 import { isLocalAddress } from "../ffi/local_address.ts";
 import { resolve, ResolveError } from "../ffi/resolve.ts";
 import { type SocketAddress, toSocketAddress } from "../ffi/sockaddr.ts";
-import { SOCKADDR_IN6 } from "../ffi/structs.ts";
+import { SOCKADDR_IN, SOCKADDR_IN6 } from "../ffi/structs.ts";
 import { formatAddress, parseAddress } from "../icmp/mod.ts";
 
 export type { SocketAddress } from "../ffi/sockaddr.ts";
@@ -20,9 +21,48 @@ export const DEFAULT_RESOLVE_CONCURRENCY = 16;
  * (an IPv6 zone such as `fe80::1%eth0` needs `if_nametoindex`, and short IPv4 forms such as `127.1` need `inet_aton`).
  */
 export function parseLiteral(host: string): SocketAddress | null {
+  const quad = parseDottedQuad(host);
+  if (quad !== null) return quad;
   if (host.includes("%")) return null;
   const bytes = parseAddress(host);
   return bytes === null ? null : toSocketAddress(bytes);
+}
+
+const CHAR_0 = 48;
+const CHAR_9 = 57;
+const CHAR_DOT = 46;
+
+/**
+ * The common case of {@linkcode parseLiteral} (a sweep parses one literal per target): a canonical dotted quad,
+ * written straight into a `sockaddr_in` in one pass. Accepts exactly what `parseAddress` accepts for IPv4 (four
+ * decimal octets ≤ 255 without leading zeros); `null` for anything else, which then takes the general path.
+ */
+function parseDottedQuad(host: string): SocketAddress | null {
+  const length = host.length;
+  if (length < 7 || length > 15) return null;
+  const sockaddr = new Uint8Array(SOCKADDR_IN.size);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= length; i++) {
+    const c = i === length ? CHAR_DOT : host.charCodeAt(i);
+    if (c >= CHAR_0 && c <= CHAR_9) {
+      // A leading zero is only allowed as the whole octet.
+      if (digits === 1 && value === 0) return null;
+      value = value * 10 + (c - CHAR_0);
+      if (++digits > 3 || value > 255) return null;
+    } else if (c === CHAR_DOT && digits > 0 && part < 4) {
+      sockaddr[SOCKADDR_IN.addr + part++] = value;
+      value = 0;
+      digits = 0;
+    } else {
+      return null;
+    }
+  }
+  if (part !== 4) return null;
+  // sin_family is little-endian and AF_INET < 256.
+  sockaddr[SOCKADDR_IN.family] = AF_INET;
+  return { family: 4, address: sockaddr.subarray(SOCKADDR_IN.addr, SOCKADDR_IN.addr + 4), sockaddr };
 }
 
 /** Throws TypeError for a host that C would read differently from JavaScript. */

@@ -38,6 +38,7 @@ import {
   SOL_SOCKET,
 } from "./constants.ts";
 import { errno, SystemCallError } from "./errno.ts";
+import { addressSpan } from "./sockaddr.ts";
 import { libc } from "./libc.ts";
 import {
   cInt,
@@ -48,6 +49,8 @@ import {
   MMSGHDR,
   MSGHDR,
   readU64,
+  SOCKADDR_IN,
+  SOCKADDR_IN6,
   SOCKADDR_STORAGE_SIZE,
   writePointer,
   writeU64,
@@ -211,6 +214,8 @@ export class IcmpSocket implements Disposable {
   received: Uint8Array = new Uint8Array(0);
   /** The sender's sockaddr (the original destination, for an error-queue entry). */
   receivedName: Uint8Array = new Uint8Array(0);
+  /** The address bytes inside {@linkcode IcmpSocket.receivedName} (`sin_addr` / `sin6_addr`). */
+  receivedAddress: Uint8Array = new Uint8Array(0);
   /** CLOCK_MONOTONIC ms right after the last successful receive. */
   receivedMonotonic = 0;
   /** `msg_flags` of the last receive (`MSG_CTRUNC` tells a cut control buffer). */
@@ -228,6 +233,15 @@ export class IcmpSocket implements Disposable {
   readonly txKeys: TxKeyTable = new TxKeyTable();
   /** Ancillary data of the last receive. */
   readonly ancillary: ReceivedAncillary = new ReceivedAncillary();
+  /** Where the address sits in a sockaddr of this family. */
+  readonly #span: { offset: number; length: number };
+  /** The size of a sockaddr of this family: what the kernel fills in for every message. */
+  readonly #nameSize: number;
+  /** Views made once for a full-size name (every message, in practice), so a receive allocates none. */
+  readonly #rxName: Uint8Array;
+  readonly #rxAddress: Uint8Array;
+  #slotNames: Uint8Array[] = [];
+  #slotAddresses: Uint8Array[] = [];
 
   private constructor(fd: number, family: 4 | 6, kind: IcmpSocketKind) {
     this.#fd = fd;
@@ -245,6 +259,21 @@ export class IcmpSocket implements Disposable {
     );
     this.packet = this.#tx.data;
     this.receivedControl = this.#rx.controlView;
+    this.#span = addressSpan(family);
+    this.#nameSize = family === 4 ? SOCKADDR_IN.size : SOCKADDR_IN6.size;
+    this.#rxName = this.#rx.name.subarray(0, this.#nameSize);
+    this.#rxAddress = this.#rxName.subarray(this.#span.offset, this.#span.offset + this.#span.length);
+  }
+
+  /** Sets the received name and its address from a name buffer, with views made once when it is full size. */
+  #setName(name: Uint8Array, length: number, fullName?: Uint8Array, fullAddress?: Uint8Array): void {
+    if (length === this.#nameSize && fullName !== undefined && fullAddress !== undefined) {
+      this.receivedName = fullName;
+      this.receivedAddress = fullAddress;
+      return;
+    }
+    this.receivedName = name.subarray(0, length);
+    this.receivedAddress = this.receivedName.subarray(this.#span.offset, this.#span.offset + this.#span.length);
   }
 
   /**
@@ -441,10 +470,8 @@ export class IcmpSocket implements Disposable {
     if (n === -1) return -errno();
     this.receivedMonotonic = monotonicMs();
     this.received = rx.data.subarray(0, Math.min(n, rx.data.length));
-    this.receivedName = rx.name.subarray(
-      0,
-      Math.min(rx.headerView.getUint32(MSGHDR.namelen, true), rx.name.length),
-    );
+    const nameLength = Math.min(rx.headerView.getUint32(MSGHDR.namelen, true), rx.name.length);
+    this.#setName(rx.name, nameLength, this.#rxName, this.#rxAddress);
     const controlLength = Math.min(
       readU64(rx.headerView, MSGHDR.controllen),
       rx.control.length,
@@ -463,12 +490,20 @@ export class IcmpSocket implements Disposable {
    * {@linkcode IcmpSocket.select} each), or minus the errno of a first message that failed.
    */
   receiveBatch(): number {
-    const batch = this.#batch ??= new BatchBuffers(BATCH_SLOT_BYTES);
+    const batch = this.#batch ??= this.#newBatch();
     batch.reset();
     const n = libc().recvmmsg(this.#fd, batch.vector, RECEIVE_BATCH, MSG_DONTWAIT, null);
     if (n === -1) return -errno();
     this.receivedMonotonic = monotonicMs();
     return n;
+  }
+
+  #newBatch(): BatchBuffers {
+    const batch = new BatchBuffers(BATCH_SLOT_BYTES);
+    const { offset, length } = this.#span;
+    this.#slotNames = batch.slotNames.map((name) => name.subarray(0, this.#nameSize));
+    this.#slotAddresses = this.#slotNames.map((name) => name.subarray(offset, offset + length));
+    return batch;
   }
 
   /**
@@ -491,7 +526,7 @@ export class IcmpSocket implements Disposable {
     const length = batch.view.getUint32(at + MMSGHDR.len, true);
     this.received = batch.slotData[i].subarray(0, Math.min(length, ERROR_BATCH_SLOT_BYTES));
     const nameLength = batch.view.getUint32(at + MSGHDR.namelen, true);
-    this.receivedName = batch.slotNames[i].subarray(0, Math.min(nameLength, SOCKADDR_STORAGE_SIZE));
+    this.#setName(batch.slotNames[i], Math.min(nameLength, SOCKADDR_STORAGE_SIZE));
     this.receivedFlags = batch.view.getInt32(at + MSGHDR.flags, true);
     this.receivedControl = batch.slotControlViews[i];
     this.receivedControlLength = Math.min(readU64(batch.view, at + MSGHDR.controllen), CONTROL_SIZE);
@@ -505,7 +540,12 @@ export class IcmpSocket implements Disposable {
     const length = batch.view.getUint32(at + MMSGHDR.len, true);
     this.received = batch.slotData[i].subarray(0, Math.min(length, BATCH_SLOT_BYTES));
     const nameLength = batch.view.getUint32(at + MSGHDR.namelen, true);
-    this.receivedName = batch.slotNames[i].subarray(0, Math.min(nameLength, SOCKADDR_STORAGE_SIZE));
+    this.#setName(
+      batch.slotNames[i],
+      Math.min(nameLength, SOCKADDR_STORAGE_SIZE),
+      this.#slotNames[i],
+      this.#slotAddresses[i],
+    );
     const controlLength = Math.min(readU64(batch.view, at + MSGHDR.controllen), CONTROL_SIZE);
     this.ancillary.parse(batch.slotControls[i], batch.slotControlViews[i], controlLength);
   }

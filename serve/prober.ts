@@ -81,6 +81,11 @@ export interface ProberOptions {
 const LATE_FRACTION = 0.1;
 /** Shortest time between two slices: below it, timers would cost more than the calls they save. */
 const MIN_SLICE_MS = 10;
+/**
+ * Most probes a slice sends back to back. At 1,000 targets a second (slices of 10) sending each slice as one group
+ * halves the CPU against pacing every send; at 10,000 (slices of 100) pacing costs no more and keeps the wire smooth.
+ */
+const MAX_GROUP = 32;
 
 /** One round's targets, cut into the slices that start through the period. */
 interface Round {
@@ -195,7 +200,9 @@ export class Prober {
     const options: RoundOptions = {
       count: 1,
       // The pace of the whole round, so a slice's sends spread over its share of the period.
-      rate: total / (period / 1000),
+      // A slice small enough leaves as one group (one wake-up of the engine instead of one per send); a larger one
+      // is paced at the round's rate across its share of the period.
+      rate: hosts.length <= MAX_GROUP ? Infinity : total / (period / 1000),
       timeout,
       size,
       window: hosts.length,

@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import { asciiHostname, parseLiteral, Resolver, resolveTarget } from "../engine/target.ts";
-import { formatAddress } from "../icmp/mod.ts";
+import { formatAddress, parseAddress } from "../icmp/mod.ts";
 import type { SocketAddress } from "../ffi/sockaddr.ts";
 import { toSocketAddress } from "../ffi/sockaddr.ts";
 import { gate } from "./support/gate.ts";
@@ -122,4 +123,22 @@ Deno.test("asciiHostname() gives the punycode form of internationalised names on
   equal(asciiHostname("Bücher.example"), "xn--bcher-kva.example");
   equal(asciiHostname("Example.COM"), "Example.COM");
   equal(asciiHostname("bad/пример"), "bad/пример");
+});
+
+Deno.test("parseLiteral() reads dotted quads exactly as parseAddress() and toSocketAddress() do", () => {
+  const quad = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((b) => b.join("."));
+  const noise = fc.stringOf(fc.constantFrom("0", "1", "2", "5", "9", ".", "a", ":", " "), { maxLength: 17 });
+  fc.assert(fc.property(fc.oneof(quad, noise), (host) => {
+    const bytes = parseAddress(host);
+    const expected = bytes === null ? null : toSocketAddress(bytes);
+    const got = parseLiteral(host);
+    deepEqual(
+      got === null ? null : [got.family, [...got.address], [...got.sockaddr]],
+      expected === null ? null : [
+        expected.family,
+        [...expected.address],
+        [...expected.sockaddr],
+      ],
+    );
+  }));
 });

@@ -38,16 +38,27 @@ Deno.test("prober: each target once a period, slices spread through the period",
   prober.start();
   await new Promise((r) => setTimeout(r, 1000));
   await prober.stop();
-  // 200 ms / 10 ms: 20 slices of 2 or 3 targets, each paced at the whole round's rate.
+  // 200 ms / 10 ms: 20 slices of 2 or 3 targets, each sent as one group.
   const first = engine.calls.slice(0, 20);
   deepEqual(first.flatMap((c) => c.hosts), hosts);
-  ok(first.every((c) => c.rate === 250 && c.window === c.hosts.length));
+  ok(first.every((c) => c.rate === Infinity && c.window === c.hosts.length));
   const gaps = first.slice(1).map((c, i) => c.at - first[i]!.at);
   ok(Math.max(...gaps) < 60, `slices spread out: ${gaps.map(Math.round)}`);
   for (const host of hosts) {
     const n = requests(metrics, host);
     ok(n >= 4 && n <= 6, `${host} probed ${n} times in 5 periods`);
   }
+});
+
+Deno.test("prober: slices larger than a group are paced at the round's rate", async () => {
+  const engine = new FakeEngine();
+  const prober = new Prober(engine, new ServeMetrics(), { period: 200, timeout: 200, size: 56 });
+  prober.setTargets(Array.from({ length: 1000 }, (_, i) => `h${i}`));
+  prober.start();
+  await new Promise((r) => setTimeout(r, 50));
+  await prober.stop();
+  // 20 slices of 50: each paced at 1,000 targets per 0.2 s.
+  ok(engine.calls.length > 0 && engine.calls.every((c) => c.hosts.length === 50 && c.rate === 5000));
 });
 
 Deno.test("prober: a reload keeps counters of targets that stay and drops the rest", async () => {
