@@ -131,13 +131,13 @@ export class TargetRun implements ProbeOwner, Flow {
   onReply(probe: Probe, reply: ReplyDetails): void {
     this.#rtts[probe.seq - 1] = reply.rtt;
     this.#ttl ??= reply.ttl;
-    if (this.#listening) this.#emit({ type: "reply", ...this.#base(probe), ...reply, from: this.target.address });
+    if (this.#listening) this.#emit(this.#replyEvent("reply", probe, reply));
     this.#settle();
   }
 
   onDuplicate(probe: Probe, reply: ReplyDetails): void {
     this.#duplicates++;
-    if (this.#listening) this.#emit({ type: "duplicate", ...this.#base(probe), ...reply, from: this.target.address });
+    if (this.#listening) this.#emit(this.#replyEvent("duplicate", probe, reply));
   }
 
   onCorrupted(): void {
@@ -151,7 +151,19 @@ export class TargetRun implements ProbeOwner, Flow {
   }
 
   onTimeout(probe: Probe): void {
-    if (this.#listening) this.#emit({ type: "timeout", ...this.#base(probe) });
+    if (this.#listening) {
+      const target = this.target;
+      this.#emit({
+        type: "timeout",
+        seq: probe.seq,
+        host: target.host,
+        address: target.address,
+        index: target.index,
+        icmpId: probe.icmpId,
+        icmpSeq: probe.icmpSeq,
+        time: Date.now(),
+      });
+    }
     this.#settle();
   }
 
@@ -162,6 +174,29 @@ export class TargetRun implements ProbeOwner, Flow {
   /** Whether anyone receives events (building them costs allocations a big sweep can do without). */
   get #listening(): boolean {
     return !this.#done && this.settings.onProbe !== undefined;
+  }
+
+  /**
+   * A reply or duplicate event, written as one literal in the field order the spreads it replaces gave: spreading
+   * two objects into a third cost three objects (~1 KB per probe, the largest share of a serve round's garbage).
+   */
+  #replyEvent(type: "reply" | "duplicate", probe: Probe, reply: ReplyDetails): ProbeEvent {
+    const target = this.target;
+    return {
+      type,
+      seq: probe.seq,
+      host: target.host,
+      address: target.address,
+      index: target.index,
+      icmpId: probe.icmpId,
+      icmpSeq: probe.icmpSeq,
+      time: Date.now(),
+      rtt: reply.rtt,
+      clock: reply.clock,
+      ttl: reply.ttl,
+      bytes: reply.bytes,
+      from: target.address,
+    };
   }
 
   #base(probe: Probe) {
