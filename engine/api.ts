@@ -117,6 +117,8 @@ class Sweep {
   readonly #entries: PingManyEntry[] = [];
   readonly #runs = new Set<TargetRun>();
   readonly #limit: number;
+  /** Whether each target's entry is collected or passed to onResult. */
+  readonly #wantsEntries: boolean;
   #inFlight = 0;
   #stopped = false;
   #failed = false;
@@ -133,6 +135,7 @@ class Sweep {
     this.#call = new Call(engine, options, rate, window);
     // Targets in progress (resolving or probing): each holds its run's state, so this bounds memory.
     this.#limit = window;
+    this.#wantsEntries = options.collect !== false || options.onResult !== undefined;
     this.#call.group.onStart = () => this.#wakeRoom();
   }
 
@@ -240,7 +243,8 @@ class Sweep {
         this.#fail(error);
         this.#finished(index, null);
       } else {
-        this.#finished(index, outcome.result);
+        // Nobody reads the entry: skip building the target's PingResult.
+        this.#finished(index, this.#wantsEntries ? outcome.result : null);
       }
     });
   }

@@ -54,7 +54,7 @@ export interface RunOutcome {
 export type RunEnd = (error: unknown, outcome: RunOutcome | undefined) => void;
 
 /** The state of one target between its first send and its result. */
-export class TargetRun implements ProbeOwner, Flow {
+export class TargetRun implements ProbeOwner, Flow, RunOutcome {
   due = Infinity;
   firstProbe: Probe | null = null;
   readonly destination: SocketAddress;
@@ -247,18 +247,27 @@ export class TargetRun implements ProbeOwner, Flow {
   #finish(): void {
     if (this.#done) return;
     this.#cleanup();
-    this.#end(undefined, { result: this.result(), errors: this.#errors });
+    // The run is its own outcome: its result is built only if read, and a sweep that neither collects nor calls
+    // onResult never reads it.
+    this.#end(undefined, this);
   }
 
-  /** What was gathered so far. */
-  result(): PingResult {
+  /** ICMP errors and local refusals, in arrival order. */
+  get errors(): ErrorDetails[] {
+    return this.#errors;
+  }
+
+  /** What was gathered so far, as a new result. */
+  get result(): PingResult {
+    const rtts = this.#rtts;
     return new PingResult({
       host: this.target.host,
       address: this.target.address,
       family: this.destination.family,
       index: this.target.index,
       sent: this.#sent,
-      rtts: this.#rtts.filter((rtt): rtt is number => rtt !== undefined),
+      // PingResult copies its rtts: filter (a second copy) only when some probe has no RTT.
+      rtts: rtts.includes(undefined) ? rtts.filter((rtt): rtt is number => rtt !== undefined) : rtts as number[],
       ttl: this.#ttl,
       duplicates: this.#duplicates,
       corrupted: this.#corrupted,
