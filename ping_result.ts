@@ -1,5 +1,5 @@
 import { estimateHops, guessOs, type OsGuess } from "./stats/ttl.ts";
-import { interarrivalJitter, lossPercent, type RttSummary, summarizeRtts } from "./stats/summary.ts";
+import { interarrivalJitter, lossPercent, summarizeRtts } from "./stats/summary.ts";
 
 /** The plain-object form of a {@linkcode PingResult}, as produced by `toJSON()`. */
 export interface PingResultJson {
@@ -152,15 +152,12 @@ function deriveFields(tally: PingTally): PingResultJson {
   return fillFields({} as PingResultJson, tally);
 }
 
-/** The statistics of a single RTT (most results of a sweep), without sorting a copy. */
-function singleSummary(rtt: number): RttSummary {
-  return { min: rtt, max: rtt, mean: rtt, median: rtt, jitter: 0, p95: rtt };
-}
-
 /** Writes every field of `tally`'s result into `target`, in the order of `toJSON()`. */
 function fillFields(target: PingResultJson, tally: PingTally): PingResultJson {
   const rtts = [...tally.rtts];
-  const summary = rtts.length === 1 && Number.isFinite(rtts[0]) ? singleSummary(rtts[0]) : summarizeRtts(rtts);
+  // A single RTT (most results of a sweep) is every statistic at once: no sorted copy, no summary object.
+  const single = rtts.length === 1 && Number.isFinite(rtts[0]) ? rtts[0] : undefined;
+  const summary = single === undefined ? summarizeRtts(rtts) : undefined;
   target.host = tally.host;
   target.address = tally.address;
   target.family = tally.family;
@@ -170,13 +167,13 @@ function fillFields(target: PingResultJson, tally: PingTally): PingResultJson {
   target.corrupted = tally.corrupted;
   target.errors = tally.errors;
   target.loss = lossPercent(tally.sent, rtts.length);
-  target.min = summary.min;
-  target.max = summary.max;
-  target.mean = summary.mean;
-  target.median = summary.median;
-  target.jitter = summary.jitter;
+  target.min = summary === undefined ? single! : summary.min;
+  target.max = summary === undefined ? single! : summary.max;
+  target.mean = summary === undefined ? single! : summary.mean;
+  target.median = summary === undefined ? single! : summary.median;
+  target.jitter = summary === undefined ? 0 : summary.jitter;
   target.interarrivalJitter = interarrivalJitter(rtts);
-  target.p95 = summary.p95;
+  target.p95 = summary === undefined ? single! : summary.p95;
   target.rtts = rtts;
   target.ttl = tally.ttl;
   target.hops = tally.ttl === null ? null : estimateHops(tally.ttl);

@@ -24,7 +24,7 @@ import {
 import type { FloodPinger } from "./flood.ts";
 import { classifyFailure, EXIT, exitCodeFor, type Failure } from "./outcome.ts";
 import type { Sink } from "./output.ts";
-import { RunControl } from "./run_control.ts";
+import { after, RunControl } from "./run_control.ts";
 import { RunningTally } from "./status.ts";
 
 /** What a run needs from outside, replaceable in tests. */
@@ -62,14 +62,14 @@ export async function runPing(command: PingCommand, out: Sink, deps: RunDependen
   {
     using control = new RunControl({ deadline: command.deadline, onStatus: () => out.notice(view.tally.statusLine()) });
     view.stop = () => control.stop();
-    const headerTimer = setTimeout(() => view.header(), HEADER_GRACE_MS);
+    const cancelHeader = after(HEADER_GRACE_MS, () => view.header());
     const started = performance.now();
     const onProbe = (event: ProbeEvent) => view.probe(event);
     const run = command.flood
       ? flood(command, target, control.signal, view, deps)
       : deps.ping(target.address, { ...command.options, family: target.family, signal: control.signal, onProbe });
     outcome = await settle(run, control.signal, command);
-    clearTimeout(headerTimer);
+    cancelHeader();
     view.elapsed = performance.now() - started;
     view.finishOutstanding();
   }
@@ -216,7 +216,9 @@ class ProbeView {
   }
 
   finishOutstanding(): void {
-    clearInterval(this.#outstandingTimer);
+    // Only a timer that exists: even clearInterval(undefined) sets up Deno's timer layer (ms at start-up).
+    if (this.#outstandingTimer !== undefined) clearInterval(this.#outstandingTimer);
+    this.#outstandingTimer = undefined;
   }
 
   #write(line: Parameters<Sink["line"]>[0]): void {

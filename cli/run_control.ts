@@ -53,6 +53,32 @@ export class RunControl implements Disposable {
     this.#settled = true;
     Deno.removeSignalListener("SIGINT", this.#onInterrupt);
     if (this.#onStatus !== undefined) Deno.removeSignalListener("SIGQUIT", this.#onQuit);
-    clearTimeout(this.#timer);
+    // Only a timer that exists: even clearTimeout(undefined) sets up Deno's timer layer (ms at start-up).
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
   }
+}
+
+/**
+ * Calls `callback` once after `ms` unless cancelled first; returns the cancel function. The first `setTimeout` of a
+ * process costs about 4 ms in Deno 2.9 (bench/startup.ts: it sets up the timer layer), more than a whole
+ * `miniping -c 1 127.0.0.1` spends on its probe; `Atomics.waitAsync` with a timeout is a V8 timer that needs none of
+ * that. Like an unref'd timer it does not keep the process alive by itself: the run it guards does.
+ *
+ * @param ms Delay in ms.
+ * @param callback Called once when the delay has passed.
+ * @returns Cancels the call (idempotent).
+ */
+export function after(ms: number, callback: () => void): () => void {
+  const cell = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  const wait = Atomics.waitAsync(cell, 0, 0, ms);
+  let cancelled = false;
+  if (wait.async) {
+    wait.value.then((outcome) => {
+      if (outcome === "timed-out" && !cancelled) callback();
+    });
+  }
+  return () => {
+    cancelled = true;
+    Atomics.notify(cell, 0);
+  };
 }

@@ -14,7 +14,7 @@ import type { ErrorDetails } from "./events.ts";
 import { PingFailure } from "./failure.ts";
 import { checkHost, checkNumber, checkOptions, PING_DEFAULTS } from "./options.ts";
 import type { TargetRun } from "./run.ts";
-import { parseLiteral, Resolver, resolveTarget, type SocketAddress } from "./target.ts";
+import { cachedLiteral, describeTarget, Resolver, resolveTarget, type SocketAddress } from "./target.ts";
 
 /** `ping()` on `engine`. */
 export async function pingWith(engine: Engine, host: string, options: PingOptions): Promise<PingResult> {
@@ -117,6 +117,8 @@ class Sweep {
   readonly #entries: PingManyEntry[] = [];
   readonly #runs = new Set<TargetRun>();
   readonly #limit: number;
+  /** Whether each target's entry is collected or passed to onResult. */
+  readonly #wantsEntries: boolean;
   #inFlight = 0;
   #stopped = false;
   #failed = false;
@@ -133,6 +135,7 @@ class Sweep {
     this.#call = new Call(engine, options, rate, window);
     // Targets in progress (resolving or probing): each holds its run's state, so this bounds memory.
     this.#limit = window;
+    this.#wantsEntries = options.collect !== false || options.onResult !== undefined;
     this.#call.group.onStart = () => this.#wakeRoom();
   }
 
@@ -210,27 +213,25 @@ class Sweep {
     } catch (error) {
       return this.#reject(host, index, error);
     }
-    const literal = parseLiteral(host);
+    const literal = cachedLiteral(host);
     const family = this.options.family;
     // The unspecified address (0.0.0.0, ::) means this host: the resolver maps it; other literals need no lookup.
-    if (
-      literal !== null && (family === undefined || literal.family === family) && literal.address.some((b) => b !== 0)
-    ) {
-      return this.#launch(host, index, literal);
+    if (literal !== null && (family === undefined || literal.destination.family === family)) {
+      return this.#launch(host, index, literal.destination, literal.address);
     }
     this.#resolver.resolve(host, family).then(
-      (destination) => this.#launch(host, index, destination),
+      (destination) => this.#launch(host, index, destination, describeTarget(destination)),
       (error) => this.#reject(host, index, error),
     );
   }
 
-  #launch(host: string, index: number, destination: SocketAddress): void {
+  #launch(host: string, index: number, destination: SocketAddress, address: string): void {
     let run: TargetRun;
     try {
       if (this.#stopped) {
         throw this.options.signal?.reason ?? new Error("Cannot ping: the sweep stopped before this target");
       }
-      run = this.#call.open(host, index, destination);
+      run = this.#call.open(host, index, destination, address);
     } catch (error) {
       return this.#reject(host, index, error);
     }
@@ -242,7 +243,8 @@ class Sweep {
         this.#fail(error);
         this.#finished(index, null);
       } else {
-        this.#finished(index, outcome.result);
+        // Nobody reads the entry: skip building the target's PingResult.
+        this.#finished(index, this.#wantsEntries ? outcome.result : null);
       }
     });
   }

@@ -6,7 +6,7 @@
  */
 import { encodeSendControl } from "../ffi/cmsg.ts";
 import { type Engine, SocketPermissionError, type SocketPool } from "./engine.ts";
-import type { Checked, CommonOptions } from "./options.ts";
+import type { Checked, PingOptions } from "./options.ts";
 import { PING_LIMITS } from "./options.ts";
 import { type RunSettings, TargetRun } from "./run.ts";
 import { PaceGroup } from "./scheduler.ts";
@@ -33,7 +33,7 @@ export class Call {
    */
   constructor(
     readonly engine: Engine,
-    readonly options: Checked<CommonOptions>,
+    readonly options: Checked<PingOptions>,
     rate: number,
     window: number,
   ) {
@@ -43,8 +43,14 @@ export class Call {
   /**
    * Opens the run for one resolved target. Throws RangeError (size or source wrong for its family),
    * `Deno.errors.PermissionDenied` (no ICMP socket allowed) or a system error from opening a socket.
+   * `address` is the destination as text, when the caller already has it.
    */
-  open(host: string, index: number, destination: SocketAddress): TargetRun {
+  open(
+    host: string,
+    index: number,
+    destination: SocketAddress,
+    address: string = describeTarget(destination),
+  ): TargetRun {
     const o = this.options;
     const family = destination.family;
     if (o.size > PING_LIMITS.size.max[family]) {
@@ -64,7 +70,7 @@ export class Call {
     };
     return new TargetRun(this.engine, this.group, pool, {
       host,
-      address: describeTarget(destination),
+      address,
       index,
       destination,
       control,

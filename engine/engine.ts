@@ -85,7 +85,10 @@ export class Probe implements MatchableProbe {
   nextOfOwner: Probe | null = null;
   /** @internal Position in the engine's deadline heap. */
   heapIndex = -1;
-  /** @internal The kernel's transmit stamp, CLOCK_REALTIME ms (clock.ts scale); NaN until it is read. */
+  /**
+   * @internal The kernel's transmit stamp, `TX_SCHED` (why that one: TIMESTAMPING_FLAGS), CLOCK_REALTIME ms (clock.ts
+   * scale); NaN until it is read.
+   */
   sentKernel = NaN;
 
   /** @internal */

@@ -75,28 +75,78 @@ export const PING_LIMITS = {
 /** The longest delay `setTimeout` honours: the cap of timeout and interval. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
-/** Options every call takes (see `PingOptions` for their documentation). */
-export interface CommonOptions {
+/** Options of `ping()`, and of each target of `pingMany()`. Times are milliseconds. */
+export interface PingOptions {
+  /**
+   * Echo requests to send.
+   * @default {4}
+   */
   count?: number;
+  /**
+   * How long each probe waits for its reply, counted from that probe's send, in ms.
+   * @default {1000}
+   */
   timeout?: number;
+  /**
+   * Time between sends in ms. The schedule is fixed: a send never waits for an earlier reply.
+   * @default {100}
+   */
   interval?: number;
+  /**
+   * Payload bytes after the 8-byte ICMP header, 0 up to 65507 (IPv4) or 65527 (IPv6).
+   * @default {56}
+   */
   size?: number;
+  /** Outgoing TTL (IPv4) or hop limit (IPv6), 1–255. The system default when unset. */
   ttl?: number;
+  /** DSCP code point, 0–63, written into the TOS byte or IPv6 traffic class. Unset leaves it 0. */
   dscp?: number;
+  /** Address family for names that resolve to both. IPv4 first when unset. */
   family?: 4 | 6;
+  /** Local address to send from. */
   source?: string;
+  /**
+   * Network interface to send from and receive on (`SO_BINDTODEVICE`, iputils' `-I IFACE`). Sockets are shared per
+   * interface.
+   */
   interface?: string;
+  /**
+   * Allow a broadcast destination (`SO_BROADCAST`, iputils' `-b`). Without it, a broadcast target fails with a
+   * RangeError that says so.
+   * @default {false}
+   */
   broadcast?: boolean;
+  /**
+   * `"raw"` (needs CAP_NET_RAW), `"datagram"` (unprivileged ICMP, needs `net.ipv4.ping_group_range` to include the
+   * caller's group) or `"auto"`: datagram where the kernel allows it, else raw.
+   * @default {"auto"}
+   */
   socket?: SocketKind;
+  /**
+   * Take each RTT from the kernel's transmit and receive stamps of the probe (`SO_TIMESTAMPING`; `clock: "kernel"`),
+   * or, without a plausible transmit stamp, from its receive stamp and a user-space send stamp (`"rx"`). `false`:
+   * user space at both ends (`"user"`).
+   * @default {true}
+   */
   kernelTimestamps?: boolean;
+  /**
+   * Throw `PingTimeoutError` when nothing at all came back.
+   * @default {false}
+   */
+  throwOnTimeout?: boolean;
+  /** Stops sending; `ping()` then settles at once with what was gathered. */
   signal?: AbortSignal;
+  /**
+   * Called once per probe when its outcome is known, and once per duplicate reply. A throw, or a rejected promise
+   * from an async callback, stops the run and rejects the call.
+   */
   onProbe?: (event: ProbeEvent) => unknown;
 }
 
 /** Checked options with their defaults filled in. */
-export type Checked<T extends CommonOptions> =
+export type Checked<T extends PingOptions> =
   & T
-  & Required<Pick<CommonOptions, "count" | "timeout" | "interval" | "size" | "socket" | "kernelTimestamps">>;
+  & Required<Pick<PingOptions, "count" | "timeout" | "interval" | "size" | "socket" | "kernelTimestamps">>;
 
 function describe(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : String(value);
@@ -140,7 +190,7 @@ export function checkHost(host: unknown): string {
 }
 
 /** Checks every option shared by `ping()` and `pingMany()` before anything is sent. */
-export function checkOptions<T extends CommonOptions>(options: T): Checked<T> {
+export function checkOptions<T extends PingOptions>(options: T): Checked<T> {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`Cannot ping: options must be an object, got ${describe(options)}`);
   }

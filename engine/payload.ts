@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { internetChecksum } from "../icmp/checksum.ts";
-import { ICMP4, ICMP6 } from "../icmp/constants.ts";
+import { writeEchoRequest } from "../icmp/echo.ts";
+import { ECHO_HEADER_LENGTH } from "../icmp/constants.ts";
 
 /** Leading payload bytes that are random per probe, so no other packet can pass for a reply. */
 export const TOKEN_BYTES = 16;
@@ -83,21 +83,9 @@ export function writeProbe(
   token: Uint8Array,
   size: number,
 ): number {
-  const length = 8 + size;
-  out[0] = family === 4 ? ICMP4.ECHO_REQUEST : ICMP6.ECHO_REQUEST;
-  out[1] = 0;
-  out[2] = 0;
-  out[3] = 0;
-  out[4] = id >> 8;
-  out[5] = id & 0xff;
-  out[6] = seq >> 8;
-  out[7] = seq & 0xff;
-  out.set(token, 8);
-  for (let i = token.length; i < size; i++) out[8 + i] = i & 0xff;
-  if (family === 4) {
-    const sum = internetChecksum(out.subarray(0, length));
-    out[2] = sum >> 8;
-    out[3] = sum & 0xff;
-  }
-  return length;
+  // The payload is laid down in place, then framed: writeEchoRequest accepts a payload that is a view into `out`.
+  const payload = out.subarray(ECHO_HEADER_LENGTH, ECHO_HEADER_LENGTH + size);
+  payload.set(token);
+  for (let i = token.length; i < size; i++) payload[i] = i & 0xff;
+  return writeEchoRequest(out, family, id, seq, payload);
 }

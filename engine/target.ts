@@ -28,6 +28,35 @@ export function parseLiteral(host: string): SocketAddress | null {
   return bytes === null ? null : toSocketAddress(bytes);
 }
 
+/** A literal target as a sweep needs it: its socket address and its text. */
+export interface LiteralTarget {
+  /** The socket address; shared between calls, so never written to. */
+  destination: SocketAddress;
+  /** {@linkcode describeTarget} of `destination`. */
+  address: string;
+}
+
+/** Most literals {@linkcode cachedLiteral} keeps; past it the cache starts over, so its memory stays bounded. */
+const LITERAL_CACHE_LIMIT = 65_536;
+const literals = new Map<string, LiteralTarget | null>();
+
+/**
+ * {@linkcode parseLiteral} and {@linkcode describeTarget} of `host`, kept across calls: `miniping serve` passes the
+ * same literals every period, and parsing one afresh cost a buffer, a view, an object and a string per probe.
+ * `null` as for `parseLiteral`, and also for the unspecified address (which the resolver maps to loopback).
+ */
+export function cachedLiteral(host: string): LiteralTarget | null {
+  let entry = literals.get(host);
+  if (entry !== undefined) return entry;
+  const destination = parseLiteral(host);
+  entry = destination === null || destination.address.every((byte) => byte === 0)
+    ? null
+    : { destination, address: describeTarget(destination) };
+  if (literals.size >= LITERAL_CACHE_LIMIT) literals.clear();
+  literals.set(host, entry);
+  return entry;
+}
+
 const CHAR_0 = 48;
 const CHAR_9 = 57;
 const CHAR_DOT = 46;

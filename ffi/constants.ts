@@ -85,8 +85,10 @@ export const SCM_TIMESTAMPING = SO_TIMESTAMPING;
 /** Per-`sendmsg` cmsg (u32) that sets the OPT_ID key of that send's stamps instead of the socket's counter (6.13+). */
 export const SCM_TS_OPT_ID = 81;
 
-/** `SOF_TIMESTAMPING_*` flags of SO_TIMESTAMPING: a software stamp when a packet leaves for the device. */
+/** `SOF_TIMESTAMPING_*` flags of SO_TIMESTAMPING: a software stamp when the driver takes a packet (`SND`). */
 export const SOF_TIMESTAMPING_TX_SOFTWARE = 0x2;
+/** A software stamp when a packet is handed to the device layer, before its qdisc (`SCHED`). */
+export const SOF_TIMESTAMPING_TX_SCHED = 0x100;
 /** A software stamp when a packet enters the stack. */
 export const SOF_TIMESTAMPING_RX_SOFTWARE = 0x8;
 /** Report software stamps (without it the kernel generates them but reports nothing). */
@@ -97,8 +99,12 @@ export const SOF_TIMESTAMPING_OPT_ID = 0x80;
 export const SOF_TIMESTAMPING_OPT_CMSG = 0x400;
 /** Transmit stamps come without a copy of the packet (and need no privilege). */
 export const SOF_TIMESTAMPING_OPT_TSONLY = 0x800;
-/** `ee_info` of a transmit stamp: the packet left for the device (SCHED 1 and ACK 2 are not requested). */
+/** `ee_info` of a transmit stamp taken in the driver (`TX_SOFTWARE`; not requested by miniping). */
 export const SCM_TSTAMP_SND = 0;
+/** `ee_info` of a transmit stamp taken before the qdisc (`TX_SCHED`, the one miniping requests). */
+export const SCM_TSTAMP_SCHED = 1;
+/** `ee_info` of a stamp taken when TCP sees the data acknowledged (never requested by miniping). */
+export const SCM_TSTAMP_ACK = 2;
 
 /** `recvmsg` / `sendmsg` flags: control data was cut short (the buffer was too small). */
 export const MSG_CTRUNC = 0x8;

@@ -20,7 +20,7 @@ import {
   MSG_CTRUNC,
   MSG_DONTWAIT,
   SCM_TIMESTAMPING,
-  SCM_TSTAMP_SND,
+  SCM_TSTAMP_SCHED,
   SO_EE_ORIGIN_TIMESTAMPING,
   SO_TIMESTAMPING,
   SOCK_CLOEXEC,
@@ -30,7 +30,7 @@ import {
   SOF_TIMESTAMPING_OPT_TSONLY,
   SOF_TIMESTAMPING_RX_SOFTWARE,
   SOF_TIMESTAMPING_SOFTWARE,
-  SOF_TIMESTAMPING_TX_SOFTWARE,
+  SOF_TIMESTAMPING_TX_SCHED,
   SOL_SOCKET,
 } from "./constants.ts";
 import { errno } from "./errno.ts";
@@ -54,8 +54,16 @@ import {
  * The flags miniping sets: software stamps on transmit and receive, reported (`SOFTWARE`), each transmit stamp keyed
  * by the socket's send counter (`OPT_ID`) and delivered without a copy of the packet (`OPT_TSONLY`, which also
  * needs no privilege). `OPT_CMSG` is not needed: it only adds IPv4 packet info to transmit stamps.
+ *
+ * The transmit stamp that starts an RTT is `TX_SCHED` (taken as the packet reaches the device layer, before its
+ * qdisc), not `TX_SOFTWARE` (taken in the driver). The receive stamp is taken where tcpdump's receive tap is, but
+ * tcpdump's transmit tap runs between the two transmit points: measured in the namespace lab, SND came ~10 µs after
+ * the tap while a capture was attached and made RTTs 8–19 µs shorter than the wire; SCHED comes ~2.4 µs before it
+ * and reads +1.5 … +2.8 µs (bench/tx_stamps_probe.ts, bench/accuracy.ts; BENCHMARKS.md). SCHED also counts time a
+ * probe waits in an egress qdisc, the host's own delay (nil on an idle link). Only one of the two is asked for, so
+ * every send has exactly one stamp on the error queue and its `OPT_ID` key needs no other disambiguation.
  */
-export const TIMESTAMPING_FLAGS: number = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_RX_SOFTWARE |
+export const TIMESTAMPING_FLAGS: number = SOF_TIMESTAMPING_TX_SCHED | SOF_TIMESTAMPING_RX_SOFTWARE |
   SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
 
 /** `struct scm_timestamping`: ts[0] software, ts[1] legacy (zero), ts[2] hardware. */
@@ -154,7 +162,7 @@ export class TxStamp {
   hasCounter = false;
   /** The socket's `OPT_ID` key of the send this stamp belongs to (`ee_data`), counting sends from 0. */
   counter = 0;
-  /** `ee_info` of the entry: `SCM_TSTAMP_SND` (0) for a stamp miniping asked for, SCHED (1) or ACK (2) otherwise. */
+  /** `ee_info` of the entry: `SCM_TSTAMP_SCHED` (1) for a stamp miniping asked for, SND (0) or ACK (2) otherwise. */
   info = 0;
   /** Software transmit stamp, CLOCK_REALTIME seconds. */
   sec = 0;
@@ -232,7 +240,7 @@ export function readTxStamp(
   }
   if (errorSeen && origin !== SO_EE_ORIGIN_TIMESTAMPING) return "error";
   out.hasCounter = errorSeen;
-  if (errorSeen && (eeErrno !== Errno.ENOMSG || info !== SCM_TSTAMP_SND)) return "foreign";
+  if (errorSeen && (eeErrno !== Errno.ENOMSG || info !== SCM_TSTAMP_SCHED)) return "foreign";
   if (!errorSeen && !stampSeen) return truncated ? "truncated" : "empty";
   // One half of a stamp entry without the other: the kernel always sends both, so the rest was cut off.
   if (!errorSeen || !stampSeen) return "truncated";

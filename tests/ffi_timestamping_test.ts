@@ -11,6 +11,9 @@ import {
   MSG_CTRUNC,
   SCM_TIMESTAMPING,
   SCM_TIMESTAMPNS,
+  SCM_TSTAMP_ACK,
+  SCM_TSTAMP_SCHED,
+  SCM_TSTAMP_SND,
   SO_EE_ORIGIN_ICMP,
   SO_EE_ORIGIN_TIMESTAMPING,
   SOCK_CLOEXEC,
@@ -74,7 +77,7 @@ function extendedError(
   view.setUint32(0, fields.errno ?? Errno.ENOMSG, true);
   view.setUint8(4, fields.origin ?? SO_EE_ORIGIN_TIMESTAMPING);
   view.setUint8(5, fields.type ?? 0);
-  view.setUint32(8, fields.info ?? 0, true);
+  view.setUint32(8, fields.info ?? SCM_TSTAMP_SCHED, true);
   view.setUint32(12, fields.data, true);
   return family === 4
     ? { level: IPPROTO_IP, type: IP_RECVERR, data }
@@ -86,8 +89,8 @@ function read(family: 4 | 6, view: DataView, flags = 0, length = view.byteLength
   return [readTxStamp(family, view, length, flags, out), out];
 }
 
-Deno.test("TIMESTAMPING_FLAGS is the verified 0x89a: TX/RX software, reported, OPT_ID, OPT_TSONLY", () => {
-  equal(TIMESTAMPING_FLAGS, 0x89a);
+Deno.test("TIMESTAMPING_FLAGS is 0x998: TX_SCHED (not TX_SOFTWARE), RX software, reported, OPT_ID, OPT_TSONLY", () => {
+  equal(TIMESTAMPING_FLAGS, 0x998);
 });
 
 Deno.test("readScmTimestamping() reads ts[0] as the software stamp and ts[2] as the hardware one", () => {
@@ -155,8 +158,8 @@ for (const family of [4, 6] as const) {
   });
 
   Deno.test(`readTxStamp() IPv${family}: timestamping entries miniping did not ask for are "foreign"`, () => {
-    // SCM_TSTAMP_SCHED (1) and SCM_TSTAMP_ACK (2) are other points on the path.
-    for (const info of [1, 2]) {
+    // miniping asks only for the SCHED stamp: SND (the driver's) and ACK (TCP's) are other points on the path.
+    for (const info of [SCM_TSTAMP_SND, SCM_TSTAMP_ACK]) {
       const [status, out] = read(family, control(timestamping([1, 2]), extendedError(family, { info, data: 7 })));
       equal(status, "foreign");
       equal(out.hasCounter, true);

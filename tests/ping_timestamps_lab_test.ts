@@ -179,8 +179,8 @@ Deno.test({
               if (wireRtt !== undefined) errors.push(Math.abs(reply.rtt * 1000 - wireRtt));
             }
             ok(errors.length >= CONCURRENT / 2, `only ${errors.length} probes seen whole on the wire`);
-            // tcpdump's receive stamp is the very stamp the socket gets, and its transmit tap runs just before the
-            // driver takes the transmit stamp: a right match is within a few µs of the wire, while the stamp of the
+            // tcpdump's receive stamp is the very stamp the socket gets, and its transmit tap runs just after the
+            // kernel takes the SCHED transmit stamp: a right match is within a few µs of the wire, while the stamp of the
             // probe sent before or after would be off by the gap between two sends (tens of µs here). The few far
             // ones are interrupts between tap and stamp on this shared machine.
             const gap = median(captured.gaps);
@@ -202,7 +202,7 @@ Deno.test({
         `import { Pinger } from "${MOD}";
         import { enableTimestamping, TIMESTAMPING_FLAGS } from "${TIMESTAMPING}";
         import { libc } from "${LIBC}";
-        import { SO_TIMESTAMPING, SOF_TIMESTAMPING_TX_SOFTWARE, SOL_SOCKET } from "${CONSTANTS}";
+        import { SO_TIMESTAMPING, SOF_TIMESTAMPING_TX_SCHED, SOL_SOCKET } from "${CONSTANTS}";
         await using pinger = new Pinger({ socket: "raw" });
         const out = {};
         const run = async (name) => {
@@ -222,7 +222,7 @@ Deno.test({
         }
         if (mine.length !== 1) throw new Error("expected one stamping socket, found " + mine.length);
         // As a device that never stamps transmits: the kernel keeps receive stamps and OPT_ID, and sends no TX stamp.
-        enableTimestamping(mine[0], TIMESTAMPING_FLAGS & ~SOF_TIMESTAMPING_TX_SOFTWARE);
+        enableTimestamping(mine[0], TIMESTAMPING_FLAGS & ~SOF_TIMESTAMPING_TX_SCHED);
         await run("without");
         enableTimestamping(mine[0]);
         await run("after");

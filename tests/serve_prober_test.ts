@@ -42,8 +42,10 @@ Deno.test("prober: each target once a period, slices spread through the period",
   const first = engine.calls.slice(0, 20);
   deepEqual(first.flatMap((c) => c.hosts), hosts);
   ok(first.every((c) => c.rate === Infinity && c.window === c.hosts.length));
-  const gaps = first.slice(1).map((c, i) => c.at - first[i]!.at);
-  ok(Math.max(...gaps) < 60, `slices spread out: ${gaps.map(Math.round)}`);
+  // Spread, not a burst: the 20 slices span most of the period. (A loaded machine may stall the loop, after which
+  // overdue slices follow each other closely, so single gaps are not judged.)
+  const span = first.at(-1)!.at - first[0]!.at;
+  ok(span >= 150, `20 slices over ${span} ms`);
   for (const host of hosts) {
     const n = requests(metrics, host);
     ok(n >= 4 && n <= 6, `${host} probed ${n} times in 5 periods`);

@@ -7,7 +7,14 @@
  */
 import fc from "fast-check";
 import { KernelStamps, readScmTimestamping, readTxStamp, TxStamp } from "../../ffi/timestamping.ts";
-import { IP_RECVERR, IPPROTO_IP, IPPROTO_IPV6, IPV6_RECVERR, SOL_SOCKET } from "../../ffi/constants.ts";
+import {
+  IP_RECVERR,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPV6_RECVERR,
+  SCM_TSTAMP_SCHED,
+  SOL_SOCKET,
+} from "../../ffi/constants.ts";
 import type { FuzzTarget } from "./targets.ts";
 
 const SCM_TIMESTAMPING = 37;
@@ -39,7 +46,7 @@ const entryItem = fc.tuple(
   if (ours && level !== SOL_SOCKET && dataLength >= 16) {
     view.setUint32(16, ENOMSG, true); // ee_errno
     view.setUint8(20, SO_EE_ORIGIN_TIMESTAMPING); // ee_origin
-    view.setUint32(24, 0, true); // ee_info: SCM_TSTAMP_SND
+    view.setUint32(24, SCM_TSTAMP_SCHED, true); // ee_info: the stamp miniping asks for
   }
   return bytes;
 });

@@ -16,6 +16,11 @@ export interface WireAccount {
   order: number[];
   /** Per probe number, intact timely copies after the first. */
   duplicates: Map<number, number>;
+  /**
+   * Per probe number, the copies that came before every request seen had its first reply: a run ends on its last
+   * probe's reply, so only these are sure to be counted; later ones may or may not be.
+   */
+  duplicatesBeforeEnd: Map<number, number>;
   /** Timely replies that are damaged: bad checksum or payload unlike the request's. */
   corrupted: number;
   /** Of those, the ones with a bad checksum. */
@@ -53,6 +58,7 @@ export function account(packets: WirePacket[], target: string, timeout: number):
     received: 0,
     order: [],
     duplicates: new Map(),
+    duplicatesBeforeEnd: new Map(),
     corrupted: 0,
     badChecksum: 0,
     late: 0,
@@ -60,6 +66,8 @@ export function account(packets: WirePacket[], target: string, timeout: number):
     strays: 0,
     requests: [],
   };
+  const copies: { probe: number; time: number }[] = [];
+  let end = Infinity;
   for (const packet of packets) {
     if (isEchoRequest(packet) && packet.destination === target) {
       requests.set(key(packet), { packet, probe: ++result.sent });
@@ -86,10 +94,15 @@ export function account(packets: WirePacket[], target: string, timeout: number):
       result.late++;
     } else if (result.order.includes(request.probe)) {
       result.duplicates.set(request.probe, (result.duplicates.get(request.probe) ?? 0) + 1);
+      copies.push({ probe: request.probe, time: packet.time });
     } else {
       result.order.push(request.probe);
       result.received++;
+      if (result.received === result.sent) end = packet.time;
     }
+  }
+  for (const { probe, time } of copies) {
+    if (time < end) result.duplicatesBeforeEnd.set(probe, (result.duplicatesBeforeEnd.get(probe) ?? 0) + 1);
   }
   return result;
 }
