@@ -20,6 +20,7 @@ import {
   IcmpSocket,
   type IcmpSocketKind,
   RECEIVE_BATCH as SOCKET_BATCH,
+  SEND_BATCH,
 } from "../ffi/socket.ts";
 import { formatAddress } from "../icmp/mod.ts";
 import { DeadlineHeap } from "./deadline_heap.ts";
@@ -34,7 +35,7 @@ import {
 } from "./matcher.ts";
 import { writeProbe } from "./payload.ts";
 import { chooseRtt } from "./rtt.ts";
-import { type FireOutcome, PaceGroup, Scheduler } from "./scheduler.ts";
+import { BACKOFF_MS, type FireOutcome, PaceGroup, Scheduler } from "./scheduler.ts";
 
 /** What the engine needs of a run (one target's probes): where to send, how, and where outcomes go. */
 export interface ProbeOwner {
@@ -108,9 +109,13 @@ export class Probe implements MatchableProbe {
     readonly icmpSeq: number,
     /** Receive-buffer bytes its reply may take. */
     readonly cost: number,
-    /** CLOCK_REALTIME ms (clock.ts scale) right before `sendmsg`. */
+    /**
+     * CLOCK_REALTIME ms (clock.ts scale) right before its `sendmsg`, or before the first message of its `sendmmsg`
+     * batch was staged: one user stamp per batch, never after the send. The kernel's transmit stamp, when there is
+     * one, starts the RTT instead; this one only backs the fallback.
+     */
     readonly sentRealtime: number,
-    /** CLOCK_MONOTONIC ms right before `sendmsg`. */
+    /** CLOCK_MONOTONIC ms, taken with `sentRealtime`. */
     readonly sentMonotonic: number,
     /** When it times out, CLOCK_MONOTONIC ms. */
     readonly deadline: number,
@@ -319,6 +324,8 @@ export class Engine {
   readonly #txStamp = new TxStamp();
   /** Sends and reads so far: a turn that changed it was busy. */
   #activity = 0;
+  /** Channels with probes staged for one `sendmmsg` at the end of the scheduler's drain. */
+  #staged: Channel[] = [];
   #outstanding = 0;
   #received = 0;
   /** Keep sockets open while idle (a `Pinger`); otherwise the last user closes them. */
@@ -437,8 +444,10 @@ export class Engine {
   }
 
   /**
-   * Sends probe number `seq` of `owner` now. Returns `"sent"`, `"spent"` when the local stack refused it (reported
-   * through `owner.onError` before this returns), or `"backoff"` when the socket is full and nothing was sent.
+   * Sends probe number `seq` of `owner` now, or stages it for the one `sendmmsg` per socket that ends this drain
+   * (see `#sendStaged`). Returns `"sent"` (a staged probe the local stack then refuses is reported through
+   * `owner.onError` when the batch goes), `"spent"` when the local stack refused it (reported through `owner.onError`
+   * before this returns), or `"backoff"` when the socket is full and nothing was sent.
    */
   transmit(owner: ProbeOwner, seq: number, token: Uint8Array, size: number): FireOutcome {
     const pool = owner.pool;
@@ -451,8 +460,19 @@ export class Engine {
     const socket = channel.socket;
     const key = channel.allocateKey();
     const length = writeProbe(socket.packet, family, key >>> 16, key & 0xffff, token, size);
-    const failure = this.#send(channel, length, owner, key);
-    if (failure === Errno.EAGAIN || failure === Errno.ENOBUFS) return "backoff";
+    let failure = 0;
+    // A full batch goes now; a full socket leaves this probe for after the back-off.
+    if (socket.staged === SEND_BATCH && !this.#sendStaged(channel)) return "backoff";
+    // Datagram sockets learn their identifier from the first send, which goes out alone.
+    if (socket.canStage(length) && (socket.kind === "raw" || channel.ident !== -1)) {
+      socket.stage(length, owner.destination.sockaddr, owner.control, key);
+      if (!this.#staged.includes(channel)) this.#staged.push(channel);
+    } else {
+      // Staged sends leave first, in order; a full socket leaves this one for after the back-off.
+      if (socket.staged > 0 && !this.#sendStaged(channel)) return "backoff";
+      failure = this.#send(channel, length, owner, key);
+      if (failure === Errno.EAGAIN || failure === Errno.ENOBUFS) return "backoff";
+    }
     if (socket.kind === "datagram" && channel.ident === -1 && failure === 0) channel.ident = socket.localPort();
     const probe = new Probe(
       channel,
@@ -484,17 +504,95 @@ export class Engine {
       owner.onError(probe, localRefusal(family, failure, strerror(failure)));
       return "spent";
     }
+    this.#register(channel, probe, packetBytes);
+    return "sent";
+  }
+
+  /** Makes a sent (or staged) probe outstanding: window, receive-buffer share, deadline. */
+  #register(channel: Channel, probe: Probe, packetBytes: number): void {
+    const owner = probe.owner;
     this.#activity++;
     if (packetBytes + 40 > channel.largestReply) channel.largestReply = packetBytes + 40;
-    channel.probes.set(key, probe);
-    channel.pendingCost += cost;
+    channel.probes.set(probe.key, probe);
+    channel.pendingCost += probe.cost;
     this.#outstanding++;
     // Linked into the owner's list of outstanding probes: no set per run.
     probe.nextOfOwner = owner.firstProbe;
     if (owner.firstProbe !== null) owner.firstProbe.previousOfOwner = probe;
     owner.firstProbe = probe;
     this.#heap.push(probe);
-    return "sent";
+  }
+
+  /** Sends what every channel staged in this turn. */
+  #sendAllStaged(): void {
+    const staged = this.#staged;
+    let kept = 0;
+    for (let i = 0; i < staged.length; i++) {
+      const channel = staged[i];
+      if (!this.#sendStaged(channel)) {
+        staged[kept++] = channel;
+        this.#scheduler.backoff(monotonicMs());
+      }
+    }
+    staged.length = kept;
+  }
+
+  /**
+   * Sends a channel's staged probes with `sendmmsg`, keeping `#send`'s rules per message. A call that fails
+   * part-way returns the count sent; the next call then fails on the first unsent message, with its errno: the
+   * pending-error trap (take the queued and pending errors, send again) or this message's own refusal, which spends
+   * it alone before the rest go on. Returns false when the socket is full (EAGAIN, ENOBUFS): the rest stay staged,
+   * outstanding, for the next turn after the back-off.
+   */
+  #sendStaged(channel: Channel): boolean {
+    const socket = channel.socket;
+    let attempt = 0;
+    while (socket.staged > 0) {
+      if (socket.fd === -1) {
+        socket.dropStaged(socket.staged);
+        return true;
+      }
+      const sent = socket.sendStaged();
+      if (sent > 0) {
+        this.#activity++;
+        attempt = 0;
+        continue;
+      }
+      const failure = -sent;
+      if (failure === Errno.EAGAIN || failure === Errno.ENOBUFS) return false;
+      if (failure === Errno.EINTR) continue;
+      if (attempt < MAX_SEND_RETRIES) {
+        const taken = this.#drainErrors(channel);
+        const pending = socket.takeError();
+        if (!(attempt > 0 && taken === 0 && pending === 0)) {
+          attempt++;
+          continue;
+        }
+      }
+      // The same refusal with nothing pending: this message's own.
+      const key = socket.stagedKey;
+      socket.dropStaged(1);
+      attempt = 0;
+      const probe = channel.probes.get(key);
+      if (probe !== undefined && probe.state === State.Pending) this.#refuse(probe, failure);
+    }
+    return true;
+  }
+
+  /** A staged probe the local stack refused: reported as `transmit` reports a refused send. */
+  #refuse(probe: Probe, failure: number): void {
+    const owner = probe.owner;
+    const family = owner.pool.family;
+    this.#finish(probe);
+    if (failure === Errno.EACCES && owner.pool.options.broadcast !== true && isBroadcast(owner.destination)) {
+      owner.onFailure(
+        new RangeError(
+          `Cannot ping: ${formatAddress(owner.destination.address)} is a broadcast address; set broadcast to ping it`,
+        ),
+      );
+      return;
+    }
+    owner.onError(probe, localRefusal(family, failure, strerror(failure)));
   }
 
   /**
@@ -607,7 +705,13 @@ export class Engine {
       this.#expire();
       now = monotonicMs();
     }
-    const nextSend = this.#scheduler.run(now);
+    if (this.#staged.length > 0) this.#sendAllStaged();
+    let nextSend = this.#scheduler.run(now);
+    if (this.#staged.length > 0) {
+      this.#sendAllStaged();
+      // A full socket pushed back: the scheduler waits out the back-off.
+      if (this.#staged.length > 0) nextSend = Math.min(nextSend, monotonicMs() + BACKOFF_MS);
+    }
     const wake = Math.min(nextSend, this.#heap.peek()?.deadline ?? Infinity);
     if (wake === Infinity) return POLL_TIMEOUT_MS;
     // poll() counts whole ms and never returns early: round up, so a deadline is not met one wait too soon.

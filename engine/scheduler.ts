@@ -201,6 +201,12 @@ export class Scheduler {
     group.flows.clear();
   }
 
+  /** The socket pushed back outside {@linkcode Scheduler.run} (a batched send): send nothing for a back-off. */
+  backoff(now: number): void {
+    this.stats.backoffs++;
+    this.#backoffUntil = now + BACKOFF_MS;
+  }
+
   /** Whether anything is queued. */
   get idle(): boolean {
     return this.#groups.size === 0;

@@ -188,6 +188,73 @@ class BatchBuffers {
   }
 }
 
+/** Messages one `sendmmsg` may carry. */
+export const SEND_BATCH = 64;
+/** The largest packet a send batch slot holds; larger packets go out alone through {@linkcode IcmpSocket.send}. */
+export const SEND_SLOT_BYTES = 2048;
+
+/** The buffers of one `sendmmsg` call: {@linkcode SEND_BATCH} slots, each with its own data, name and control. */
+class SendBatch {
+  readonly vector = new Uint8Array(SEND_BATCH * MMSGHDR.size);
+  readonly view = new DataView(this.vector.buffer);
+  readonly #data = new Uint8Array(SEND_BATCH * SEND_SLOT_BYTES);
+  readonly #names = new Uint8Array(SEND_BATCH * SOCKADDR_STORAGE_SIZE);
+  readonly #controls = new Uint8Array(SEND_BATCH * CONTROL_SIZE);
+  readonly #controlsView = new DataView(this.#controls.buffer);
+  readonly #iovs = new Uint8Array(SEND_BATCH * IOVEC.size);
+  readonly #iovView = new DataView(this.#iovs.buffer);
+  /** The key each staged message carries. */
+  readonly keys = new Float64Array(SEND_BATCH);
+  /** `msg_control` of each slot, kept to switch between it and NULL. */
+  readonly #controlPointers: bigint[] = [];
+  /** Staged messages are `[start, end)`; `start` moves past those sent. */
+  start = 0;
+  end = 0;
+
+  constructor() {
+    for (let i = 0; i < SEND_BATCH; i++) {
+      const at = i * MMSGHDR.size + MMSGHDR.header;
+      writePointer(this.#iovView, i * IOVEC.size + IOVEC.base, this.#data.subarray(i * SEND_SLOT_BYTES));
+      writePointer(this.view, at + MSGHDR.name, this.#names.subarray(i * SOCKADDR_STORAGE_SIZE));
+      writePointer(this.view, at + MSGHDR.iov, this.#iovs.subarray(i * IOVEC.size));
+      writeU64(this.view, at + MSGHDR.iovlen, 1);
+      writePointer(this.view, at + MSGHDR.control, this.#controls.subarray(i * CONTROL_SIZE));
+      this.#controlPointers.push(this.view.getBigUint64(at + MSGHDR.control, true));
+    }
+  }
+
+  /** Copies one message into the next free slot (the caller checked there is one). */
+  put(packet: Uint8Array, sockaddr: Uint8Array, control: Uint8Array | null, key: number, withCmsg: boolean): void {
+    const i = this.end++;
+    this.keys[i] = key;
+    this.#data.set(packet, i * SEND_SLOT_BYTES);
+    this.#names.set(sockaddr, i * SOCKADDR_STORAGE_SIZE);
+    const base = i * CONTROL_SIZE;
+    let controlLength = 0;
+    if (control !== null) {
+      this.#controls.set(control, base);
+      controlLength = control.length;
+    }
+    if (withCmsg) {
+      // This message's own key: its transmit stamp comes back under it whatever else shares the call.
+      // Control items are CMSG_SPACE-sized, so the end of `control` is aligned for one more.
+      const view = this.#controlsView;
+      const at = base + controlLength;
+      writeU64(view, at + CMSGHDR.len, cmsgLen(4));
+      view.setInt32(at + CMSGHDR.level, SOL_SOCKET, true);
+      view.setInt32(at + CMSGHDR.type, SCM_TS_OPT_ID, true);
+      view.setUint32(at + CMSGHDR.data, key >>> 0, true);
+      controlLength += OPT_ID_SPACE;
+    }
+    writeU64(this.#iovView, i * IOVEC.size + IOVEC.len, packet.length);
+    const at = i * MMSGHDR.size + MMSGHDR.header;
+    this.view.setUint32(at + MSGHDR.namelen, sockaddr.length, true);
+    writeU64(this.view, at + MSGHDR.controllen, controlLength);
+    this.view.setBigUint64(at + MSGHDR.control, controlLength === 0 ? 0n : this.#controlPointers[i], true);
+    this.view.setInt32(at + MSGHDR.flags, 0, true);
+  }
+}
+
 /**
  * A nonblocking ICMP socket. Sending and receiving never throw on the hot path: they return an errno instead.
  * `close()` is idempotent.
@@ -202,11 +269,12 @@ export class IcmpSocket implements Disposable {
   readonly #rx: MessageBuffers;
   #batch: BatchBuffers | undefined;
   #errorBatch: BatchBuffers | undefined;
+  #sendBatch: SendBatch | undefined;
   /** Where callers build the next packet before {@linkcode IcmpSocket.send}. */
   readonly packet: Uint8Array;
   readonly #sentMonotonic = new Stamp(CLOCK_MONOTONIC);
   readonly #sentRealtime = new Stamp(CLOCK_REALTIME);
-  /** CLOCK_REALTIME ms (clock.ts scale), taken immediately before the last `sendmsg`. */
+  /** CLOCK_REALTIME ms (clock.ts scale), taken immediately before the last `sendmsg` or staged batch's first message. */
   sentRealtime = 0;
   /** CLOCK_MONOTONIC ms, taken just before {@linkcode IcmpSocket.sentRealtime}. */
   sentMonotonic = 0;
@@ -455,6 +523,70 @@ export class IcmpSocket implements Disposable {
   }
 
   /**
+   * Whether the next send of `length` bytes can be staged with {@linkcode IcmpSocket.stage}: it fits a slot, a
+   * slot is free, and a kernel with transmit stamps has told how it keys them (the first send finds out, alone).
+   */
+  canStage(length: number): boolean {
+    if (length > SEND_SLOT_BYTES || (this.txStamps && this.txKeys.mode === "unknown")) return false;
+    return (this.#sendBatch?.end ?? 0) < SEND_BATCH;
+  }
+
+  /** Messages staged and not yet sent. */
+  get staged(): number {
+    const batch = this.#sendBatch;
+    return batch === undefined ? 0 : batch.end - batch.start;
+  }
+
+  /** The key of the first staged message (see {@linkcode IcmpSocket.staged}). */
+  get stagedKey(): number {
+    const batch = this.#sendBatch!;
+    return batch.keys[batch.start];
+  }
+
+  /**
+   * Stages the first `length` bytes of {@linkcode IcmpSocket.packet} for the next {@linkcode IcmpSocket.sendStaged},
+   * with its own destination, control and transmit-stamp key (only when {@linkcode IcmpSocket.canStage}). The send
+   * stamps ({@linkcode IcmpSocket.sentMonotonic}, {@linkcode IcmpSocket.sentRealtime}) are taken once, when the
+   * first message of a batch is staged: every message of the batch leaves after them.
+   */
+  stage(length: number, sockaddr: Uint8Array, control: Uint8Array | null, txKey = 0): void {
+    const batch = this.#sendBatch ??= new SendBatch();
+    if (batch.end === batch.start) {
+      this.#sentMonotonic.take();
+      this.#sentRealtime.take();
+      this.sentMonotonic = this.#sentMonotonic.ms;
+      this.sentRealtime = this.#sentRealtime.ms;
+    }
+    const withCmsg = this.txStamps && this.txKeys.mode === "cmsg";
+    batch.put(this.packet.subarray(0, length), sockaddr, control, txKey, withCmsg);
+  }
+
+  /**
+   * Sends the staged messages with one `sendmmsg`. Returns how many left (they are no longer staged), or minus the
+   * errno of the first staged message when none did: it stays staged (see {@linkcode IcmpSocket.dropStaged}).
+   */
+  sendStaged(): number {
+    const batch = this.#sendBatch;
+    if (batch === undefined || batch.end === batch.start) return 0;
+    const vector = batch.vector.subarray(batch.start * MMSGHDR.size);
+    const sent = libc().sendmmsg(this.#fd, vector, batch.end - batch.start, 0);
+    if (sent === -1) return -errno();
+    if (this.txStamps && this.txKeys.mode === "counter") {
+      for (let i = 0; i < sent; i++) this.txKeys.afterSend(batch.keys[batch.start + i], 0, false);
+    }
+    this.dropStaged(sent);
+    return sent;
+  }
+
+  /** Forgets the first `count` staged messages (sent, or refused for good). */
+  dropStaged(count: number): void {
+    const batch = this.#sendBatch;
+    if (batch === undefined) return;
+    batch.start += count;
+    if (batch.start >= batch.end) batch.start = batch.end = 0;
+  }
+
+  /**
    * Reads one message without blocking, from the error queue when `errorQueue` is set. Returns the byte count, or
    * minus the errno (`-EAGAIN` when nothing is queued). The message stays in {@linkcode IcmpSocket.received},
    * {@linkcode IcmpSocket.receivedName} and {@linkcode IcmpSocket.ancillary} until the next call.
@@ -555,6 +687,8 @@ export class IcmpSocket implements Disposable {
     if (this.#fd === -1) return;
     libc().close(this.#fd);
     this.#fd = -1;
+    // Staged messages die with the socket.
+    this.dropStaged(this.staged);
   }
 
   /** Same as {@linkcode IcmpSocket.close}, for `using`. */

@@ -130,6 +130,20 @@ Deno.test("scheduler backs off on a full socket and resends the same probe after
   equal(scheduler.stats.sent, 3);
 });
 
+Deno.test("scheduler: a back-off found after the drain (a batched send) holds the next drain", () => {
+  const log: [string, number][] = [];
+  const scheduler = new Scheduler();
+  const flow = new FakeFlow("a", log, 0, 10, 3);
+  scheduler.add(new PaceGroup(Infinity, 100), flow);
+  equal(scheduler.run(0), 10);
+  scheduler.backoff(10);
+  equal(scheduler.stats.backoffs, 1);
+  equal(scheduler.run(10), 10 + BACKOFF_MS);
+  equal(flow.sent, 1);
+  equal(scheduler.run(10 + BACKOFF_MS), 20);
+  equal(flow.sent, 2);
+});
+
 Deno.test("scheduler: a budget cuts a drain short and asks to run again at once", () => {
   const log: [string, number][] = [];
   const scheduler = new Scheduler();

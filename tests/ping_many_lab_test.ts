@@ -140,6 +140,26 @@ emit(entries.map((e) => ({ host: e.host, sent: e.sent, errors: e.errors, codes: 
             { host: "198.51.101.1", sent: 2, errors: 2, codes: [1, 1] },
           ], socket);
         }
+        // Refused sends between healthy ones in the same sendmmsg batch: each spends only itself.
+        const hosts = [a.target4, "198.51.100.1", a.block4.at(1), "198.51.101.1", a.block4.at(2)];
+        for (const socket of ["raw", "datagram"] as const) {
+          const out = await inH<{ host: string; sent: number; received: number; errors: number; codes?: number[] }[]>(
+            lab,
+            `const codes = {};
+const entries = await pingMany(${JSON.stringify(hosts)}, { count: 3, interval: 1, timeout: 1000, socket: ${
+              JSON.stringify(socket)
+            },
+  onProbe: (e) => { if (e.type === "error") (codes[e.host] ??= []).push(e.code); } });
+emit(entries.map((e) => ({ host: e.host, sent: e.sent, received: e.received, errors: e.errors, codes: codes[e.host] })));`,
+          );
+          deepEqual(out, [
+            { host: a.target4, sent: 3, received: 3, errors: 0 },
+            { host: "198.51.100.1", sent: 3, received: 0, errors: 3, codes: [13, 13, 13] },
+            { host: a.block4.at(1), sent: 3, received: 3, errors: 0 },
+            { host: "198.51.101.1", sent: 3, received: 0, errors: 3, codes: [1, 1, 1] },
+            { host: a.block4.at(2), sent: 3, received: 3, errors: 0 },
+          ], socket);
+        }
       } finally {
         await sh(lab, "h", "ip route del 198.51.100.0/24; ip route del 198.51.101.0/24");
       }
