@@ -36,7 +36,7 @@ const SUBCOMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => Pro
  */
 export async function main(args: readonly string[]): Promise<number> {
   const subcommand = args.length > 0 ? SUBCOMMANDS[args[0]] : undefined;
-  if (subcommand !== undefined) return await runSubcommand(args[0], subcommand, args.slice(1));
+  if (subcommand !== undefined) return await (await subcommand())(args.slice(1));
   let command: Command;
   try {
     command = parseCommand(args);
@@ -60,25 +60,6 @@ export async function main(args: readonly string[]): Promise<number> {
     out.error(oneLine(error instanceof Error ? error.message : String(error)));
     return EXIT.error;
   }
-}
-
-async function runSubcommand(
-  name: string,
-  load: () => Promise<(args: string[]) => Promise<number>>,
-  args: string[],
-): Promise<number> {
-  let run;
-  try {
-    run = await load();
-  } catch (error) {
-    // The subcommand's module is not part of this build: say so rather than pretend.
-    if ((error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND" && String(error).includes(`${name}_command`)) {
-      printError(`'${name}' is not available in this build of ${PROGRAM} ${HELP_HINT}`);
-      return EXIT.error;
-    }
-    throw error;
-  }
-  return await run(args);
 }
 
 function print(text: string): number {
