@@ -9,7 +9,11 @@
  * ```sh
  * ip netns exec H deno run -A bench/probe_cost.ts flood 198.18.4.2 20000 5
  * ip netns exec H deno run -A bench/probe_cost.ts sweep FILE 3
+ * ip netns exec H deno run -A bench/probe_cost.ts serve 10000 5
  * ```
+ *
+ * `serve` is `miniping serve`'s pattern without its pacing: one `Pinger`, `pingMany` of 100 loopback literals at a
+ * time (`count: 1`, `collect: false`, `onProbe` and `onResult`), N targets per round.
  *
  * @module
  */
@@ -60,6 +64,26 @@ async function sweep(addresses: string[]): Promise<Round> {
   });
 }
 
+async function serve(pinger: any, hosts: string[]): Promise<Round> {
+  const chunk = 100;
+  return await measure(hosts.length, async () => {
+    let replies = 0;
+    for (let from = 0; from < hosts.length; from += chunk) {
+      await pinger.pingMany(hosts.slice(from, from + chunk), {
+        count: 1,
+        timeout: 1000,
+        window: chunk,
+        collect: false,
+        onProbe: (event: { type: string }) => {
+          if (event.type === "reply") replies++;
+        },
+        onResult: () => {},
+      });
+    }
+    if (replies !== hosts.length) console.error(`serve: ${replies}/${hosts.length} replies`);
+  });
+}
+
 const [mode, arg, ...rest] = Deno.args;
 let run: () => Promise<Round>;
 let rounds: number;
@@ -73,13 +97,23 @@ if (mode === "flood") {
   rounds = Number(rest[0] ?? 3);
   await sweep(addresses.slice(0, 4096));
   run = () => sweep(addresses);
+} else if (mode === "serve") {
+  const n = Number(arg ?? 10000);
+  const hosts = Array.from({ length: n }, (_, i) => `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+  rounds = Number(rest[0] ?? 5);
+  const pinger = new miniping.Pinger();
+  // Two rounds first: the second use of a literal is the one that is kept.
+  await serve(pinger, hosts);
+  await serve(pinger, hosts);
+  run = () => serve(pinger, hosts);
 } else {
-  throw new TypeError(`Cannot measure: mode must be flood or sweep, got ${mode}`);
+  throw new TypeError(`Cannot measure: mode must be flood, sweep or serve, got ${mode}`);
 }
 const results: Round[] = [];
 for (let i = 0; i < rounds; i++) results.push(await run());
 if (Deno.env.get("PROF")) await heapProfile(run);
 console.log(JSON.stringify({
+  at: new Date().toISOString(),
   mode,
   wt,
   probes: results[0].probes,
@@ -125,3 +159,4 @@ async function heapProfile(round: () => Promise<Round>): Promise<void> {
   }
   console.log(`sampled total ${(total / probes).toFixed(0)} B/probe`);
 }
+Deno.exit(0);

@@ -68,13 +68,7 @@ export class Call {
       kernelTimestamps: o.kernelTimestamps,
       onProbe: o.onProbe,
     };
-    return new TargetRun(this.engine, this.group, pool, {
-      host,
-      address,
-      index,
-      destination,
-      control,
-    }, this.#settings);
+    return new TargetRun(this.engine, this.group, pool, host, address, index, destination, control, this.#settings);
   }
 
   /** The per-packet control bytes (TTL, TOS, source) for `family`, built once per call. */

@@ -32,9 +32,10 @@ import {
   matchQueuedError,
   type PacketMatch,
   type ReceivedPacket,
+  type ReplyMatch,
 } from "./matcher.ts";
 import { writeProbe } from "./payload.ts";
-import { chooseRtt } from "./rtt.ts";
+import { chooseClock } from "./rtt.ts";
 import { BACKOFF_MS, type FireOutcome, PaceGroup, Scheduler } from "./scheduler.ts";
 
 /** What the engine needs of a run (one target's probes): where to send, how, and where outcomes go. */
@@ -51,9 +52,9 @@ export interface ProbeOwner {
   readonly timeout: number;
   /** Make RTTs from the kernel's transmit and receive stamps when they are present and plausible. */
   readonly kernelTimestamps: boolean;
-  /** The probe's first matching reply, within its timeout. */
+  /** The probe's first matching reply, within its timeout. `reply` is the engine's, refilled for the next one. */
   onReply(probe: Probe, reply: ReplyDetails): void;
-  /** Another copy of an answered probe's reply. */
+  /** Another copy of an answered probe's reply (`reply` as for `onReply`). */
   onDuplicate(probe: Probe, reply: ReplyDetails): void;
   /** A reply for the probe failed the checksum or the payload comparison. */
   onCorrupted(probe: Probe): void;
@@ -145,6 +146,9 @@ const NO_OWNER: ProbeOwner = {
   onFailure: ignore,
   firstProbe: null,
 };
+
+/** Stands in for a probe in the engine's reply match until the matcher fills one in (nothing reads it before). */
+const PLACEHOLDER_PROBE = null as unknown as Probe;
 
 /** Messages read per socket per wake-up before the loop moves on (sends, deadlines, other sockets). */
 const RECEIVE_BATCH = 4096;
@@ -322,6 +326,10 @@ export class Engine {
   #closing: IcmpSocket[] = [];
   #woken = false;
   readonly #txStamp = new TxStamp();
+  /** What `onReply` and `onDuplicate` receive: one object, refilled for each reply. */
+  readonly #reply: ReplyDetails = { rtt: 0, clock: "user", ttl: null, bytes: 0 };
+  /** What the matcher refills for each reply (read at once by `#apply`). */
+  readonly #replyMatch: ReplyMatch<Probe> = { type: "reply", probe: PLACEHOLDER_PROBE, ttl: null, bytes: 0 };
   /** Sends and reads so far: a turn that changed it was busy. */
   #activity = 0;
   /** Channels with probes staged for one `sendmmsg` at the end of the scheduler's drain. */
@@ -866,15 +874,26 @@ export class Engine {
     packet.data = socket.received;
     packet.from = socket.receivedAddress;
     packet.ttl = socket.ancillary.ttl;
-    const match = matchPacket(packet, channel.lookup);
+    const match = matchPacket(packet, channel.lookup, this.#replyMatch);
     if (match !== null) this.#apply(channel, match);
   }
 
   #onQueuedEntry(channel: Channel): void {
     const socket = channel.socket;
+    // Most entries are transmit stamps: read as such straight from the control data (the ancillary data of the entry
+    // is then never parsed), and only another origin's extended error goes on to the matcher.
+    const tx = this.#txStamp;
+    const status = readTxStamp(
+      socket.family,
+      socket.receivedControl,
+      socket.receivedControlLength,
+      socket.receivedFlags,
+      tx,
+    );
+    if (status === "stamp") return this.#onTxStamp(channel, tx);
+    // A cut or foreign timestamping entry is dropped, and that probe's RTT is then made without it (`clock: "rx"`).
+    if (status !== "error") return;
     const ancillary = socket.ancillary;
-    if (!ancillary.hasError) return;
-    if (ancillary.errorOrigin === SO_EE_ORIGIN_TIMESTAMPING) return this.#onTxStamp(channel);
     const offender = fromSockaddr(ancillary.offender);
     const match = matchQueuedError(
       {
@@ -893,22 +912,9 @@ export class Engine {
     if (match !== null) this.#apply(channel, match);
   }
 
-  /**
-   * A transmit stamp: kept on its probe. A cut or foreign entry is dropped, and that probe's RTT is then made
-   * without it (`clock: "rx"`).
-   */
-  #onTxStamp(channel: Channel): void {
-    const socket = channel.socket;
-    const tx = this.#txStamp;
-    const status = readTxStamp(
-      socket.family,
-      socket.receivedControl,
-      socket.receivedControlLength,
-      socket.receivedFlags,
-      tx,
-    );
-    if (status !== "stamp") return;
-    const probe = channel.probes.get(socket.txKeys.keyOf(tx.counter));
+  /** A transmit stamp: kept on its probe. */
+  #onTxStamp(channel: Channel, tx: TxStamp): void {
+    const probe = channel.probes.get(channel.socket.txKeys.keyOf(tx.counter));
     if (probe !== undefined && Number.isNaN(probe.sentKernel)) probe.sentKernel = realtimeToMs(tx.sec, tx.nsec);
   }
 
@@ -946,8 +952,14 @@ export class Engine {
       }
       if (!Number.isNaN(probe.sentKernel)) kernel = received - probe.sentKernel;
     }
-    const { rtt, clock } = chooseRtt({ user, rx, kernel });
-    const reply: ReplyDetails = { rtt, clock, ttl, bytes };
+    const clock = chooseClock(user, rx, kernel);
+    const rtt = clock === "kernel" ? kernel! : clock === "rx" ? rx! : user;
+    // One object for every reply: owners read it during the call (a run copies what it keeps).
+    const reply = this.#reply;
+    reply.rtt = rtt;
+    reply.clock = clock;
+    reply.ttl = ttl;
+    reply.bytes = bytes;
     if (probe.state === State.Answered) {
       owner.onDuplicate(probe, reply);
     } else if (probe.state === State.Pending && rtt <= owner.timeout) {

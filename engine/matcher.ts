@@ -42,6 +42,9 @@ export type PacketMatch<P> =
   | { type: "corrupted"; probe: P }
   | { type: "error"; probe: P; error: ErrorDetails };
 
+/** The reply case of {@linkcode PacketMatch}: an object of this shape may be handed to {@linkcode matchPacket} to refill. */
+export type ReplyMatch<P> = Extract<PacketMatch<P>, { type: "reply" }>;
+
 /** A received datagram as the socket handed it over. */
 export interface ReceivedPacket {
   /** 4 or 6. */
@@ -56,12 +59,16 @@ export interface ReceivedPacket {
   ttl: number;
 }
 
-/** Matches a packet from the normal receive queue. */
+/**
+ * Matches a packet from the normal receive queue. A reply comes back in `reuse` when it is given (the engine's hot
+ * path: one object for every reply), else in a new object.
+ */
 export function matchPacket<P extends MatchableProbe>(
   packet: ReceivedPacket,
   lookup: ProbeLookup<P>,
+  reuse?: ReplyMatch<P>,
 ): PacketMatch<P> | null {
-  const fast = matchReply(packet, lookup);
+  const fast = matchReply(packet, lookup, reuse);
   if (fast !== undefined) return fast;
   const { family, kind } = packet;
   let message: IcmpMessage;
@@ -93,7 +100,7 @@ export function matchPacket<P extends MatchableProbe>(
     if (message.checksumValid === false || !payloadMatches(message.payload, probe.token, probe.size)) {
       return { type: "corrupted", probe };
     }
-    return { type: "reply", probe, ttl: ttl < 0 ? null : ttl, bytes };
+    return replyMatch(reuse, probe, ttl < 0 ? null : ttl, bytes);
   }
   // Datagram sockets get errors through the error queue only (see matchQueuedError).
   if (message.kind !== "error" || message.quoted === null || kind !== "raw") return null;
@@ -115,6 +122,7 @@ const IPV4_SOURCE = 12;
 function matchReply<P extends MatchableProbe>(
   packet: ReceivedPacket,
   lookup: ProbeLookup<P>,
+  reuse: ReplyMatch<P> | undefined,
 ): PacketMatch<P> | null | undefined {
   const { family, data } = packet;
   let start = 0;
@@ -145,7 +153,15 @@ function matchReply<P extends MatchableProbe>(
   if (!checksumValid || !payloadMatchesAt(data, start + 8, end, probe.token, probe.size)) {
     return { type: "corrupted", probe };
   }
-  return { type: "reply", probe, ttl: ttl < 0 ? null : ttl, bytes: end - start };
+  return replyMatch(reuse, probe, ttl < 0 ? null : ttl, end - start);
+}
+
+function replyMatch<P>(reuse: ReplyMatch<P> | undefined, probe: P, ttl: number | null, bytes: number): ReplyMatch<P> {
+  if (reuse === undefined) return { type: "reply", probe, ttl, bytes };
+  reuse.probe = probe;
+  reuse.ttl = ttl;
+  reuse.bytes = bytes;
+  return reuse;
 }
 
 /** An error-queue entry (IP_RECVERR / IPV6_RECVERR) as the socket handed it over. */

@@ -50,19 +50,39 @@ export interface RunOutcome {
   errors: ErrorDetails[];
 }
 
-/** How a run reports its end: an outcome, or (outcome undefined) the error that failed it. */
-export type RunEnd = (error: unknown, outcome: RunOutcome | undefined) => void;
+/**
+ * Who hears of a run's end: `outcome` is the run itself, or undefined with the `error` that failed it. One listener
+ * serves every run of a sweep (no closure per target).
+ */
+export interface RunListener {
+  /** The run ended. */
+  runEnded(run: TargetRun, error: unknown, outcome: RunOutcome | undefined): void;
+}
 
-/** The state of one target between its first send and its result. */
+/** Nobody listens (a run that has not started). */
+const NO_LISTENER: RunListener = { runEnded() {} };
+const NO_ERRORS: ErrorDetails[] = Object.freeze([]) as unknown as ErrorDetails[];
+/** RTT slots a multi-probe run starts with; the store doubles as replies come. */
+const RTT_CAPACITY = 16;
+
+/**
+ * The state of one target between its first send and its result. Lean on purpose: a sweep makes one per target and
+ * `miniping serve` one per target per period, so every field, array and closure here is multiplied by them.
+ */
 export class TargetRun implements ProbeOwner, Flow, RunOutcome {
   due = Infinity;
   firstProbe: Probe | null = null;
-  readonly destination: SocketAddress;
-  readonly control: Uint8Array | null;
-  readonly timeout: number;
-  readonly kernelTimestamps: boolean;
-  readonly #rtts: (number | undefined)[] = [];
-  readonly #errors: ErrorDetails[] = [];
+  /** A sweep's runs in progress form a list through these (see `engine/api.ts`). */
+  previousRun: TargetRun | null = null;
+  /** @see previousRun */
+  nextRun: TargetRun | null = null;
+  /**
+   * RTTs by probe number − 1, NaN for a probe without one. A count-1 run (a sweep's, serve's) keeps its RTT in
+   * {@linkcode TargetRun.#rtt} and needs no store at all.
+   */
+  #rtts: Float64Array | null = null;
+  #rtt = NaN;
+  #errors: ErrorDetails[] | null = null;
   #ttl: number | null = null;
   #sent = 0;
   #settled = 0;
@@ -70,19 +90,31 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
   #corrupted = 0;
   #start = 0;
   #done = false;
-  #end: RunEnd = () => {};
+  #listener: RunListener = NO_LISTENER;
 
   constructor(
     readonly engine: Engine,
     readonly group: PaceGroup,
     readonly pool: SocketPool,
-    readonly target: RunTarget,
+    /** The host as given. */
+    readonly host: string,
+    /** The probed address as text. */
+    readonly address: string,
+    /** Position in `pingMany()`'s input, 0 for `ping()`. */
+    readonly index: number,
+    readonly destination: SocketAddress,
+    readonly control: Uint8Array | null,
     readonly settings: RunSettings,
-  ) {
-    this.destination = target.destination;
-    this.control = target.control;
-    this.timeout = settings.timeout;
-    this.kernelTimestamps = settings.kernelTimestamps;
+  ) {}
+
+  /** Per-probe timeout in ms (the engine's view of the settings). */
+  get timeout(): number {
+    return this.settings.timeout;
+  }
+
+  /** Whether RTTs end at the kernel's receive stamp. */
+  get kernelTimestamps(): boolean {
+    return this.settings.kernelTimestamps;
   }
 
   /**
@@ -90,13 +122,13 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
    */
   start(): Promise<RunOutcome> {
     return new Promise<RunOutcome>((resolve, reject) => {
-      this.startWith((error, outcome) => outcome === undefined ? reject(error) : resolve(outcome));
+      this.startWith({ runEnded: (_run, error, outcome) => outcome === undefined ? reject(error) : resolve(outcome) });
     });
   }
 
-  /** Like {@linkcode TargetRun.start}, with a callback instead of a promise (a sweep starts many). */
-  startWith(end: RunEnd): void {
-    this.#end = end;
+  /** Like {@linkcode TargetRun.start}, with a listener instead of a promise (a sweep starts many). */
+  startWith(listener: RunListener): void {
+    this.#listener = listener;
     this.due = monotonicMs();
     this.engine.attach(this, this);
   }
@@ -129,10 +161,26 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
   }
 
   onReply(probe: Probe, reply: ReplyDetails): void {
-    this.#rtts[probe.seq - 1] = reply.rtt;
+    this.#record(probe.seq, reply.rtt);
     this.#ttl ??= reply.ttl;
     if (this.#listening) this.#emit(this.#replyEvent("reply", probe, reply));
     this.#settle();
+  }
+
+  /** Keeps the RTT of probe number `seq`. */
+  #record(seq: number, rtt: number): void {
+    if (this.settings.count === 1) {
+      this.#rtt = rtt;
+      return;
+    }
+    let rtts = this.#rtts;
+    if (rtts === null || seq > rtts.length) {
+      const grown = new Float64Array(Math.min(this.settings.count, Math.max(RTT_CAPACITY, seq, 2 * (rtts?.length ?? 0))));
+      grown.fill(NaN);
+      if (rtts !== null) grown.set(rtts);
+      this.#rtts = rtts = grown;
+    }
+    rtts[seq - 1] = rtt;
   }
 
   onDuplicate(probe: Probe, reply: ReplyDetails): void {
@@ -145,20 +193,31 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
   }
 
   onError(probe: Probe, error: ErrorDetails): void {
-    this.#errors.push(error);
-    if (this.#listening) this.#emit({ type: "error", ...this.#base(probe), ...error });
+    (this.#errors ??= []).push(error);
+    if (this.#listening) {
+      this.#emit({
+        type: "error",
+        seq: probe.seq,
+        host: this.host,
+        address: this.address,
+        index: this.index,
+        icmpId: probe.icmpId,
+        icmpSeq: probe.icmpSeq,
+        time: Date.now(),
+        ...error,
+      });
+    }
     this.#settle();
   }
 
   onTimeout(probe: Probe): void {
     if (this.#listening) {
-      const target = this.target;
       this.#emit({
         type: "timeout",
         seq: probe.seq,
-        host: target.host,
-        address: target.address,
-        index: target.index,
+        host: this.host,
+        address: this.address,
+        index: this.index,
         icmpId: probe.icmpId,
         icmpSeq: probe.icmpSeq,
         time: Date.now(),
@@ -179,15 +238,15 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
   /**
    * A reply or duplicate event, written as one literal in the field order the spreads it replaces gave: spreading
    * two objects into a third cost three objects (~1 KB per probe, the largest share of a serve round's garbage).
+   * The engine's `reply` is copied field by field: it is refilled for the next reply.
    */
   #replyEvent(type: "reply" | "duplicate", probe: Probe, reply: ReplyDetails): ProbeEvent {
-    const target = this.target;
     return {
       type,
       seq: probe.seq,
-      host: target.host,
-      address: target.address,
-      index: target.index,
+      host: this.host,
+      address: this.address,
+      index: this.index,
       icmpId: probe.icmpId,
       icmpSeq: probe.icmpSeq,
       time: Date.now(),
@@ -195,19 +254,7 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
       clock: reply.clock,
       ttl: reply.ttl,
       bytes: reply.bytes,
-      from: target.address,
-    };
-  }
-
-  #base(probe: Probe) {
-    return {
-      seq: probe.seq,
-      host: this.target.host,
-      address: this.target.address,
-      index: this.target.index,
-      icmpId: probe.icmpId,
-      icmpSeq: probe.icmpSeq,
-      time: Date.now(),
+      from: this.address,
     };
   }
 
@@ -241,7 +288,7 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
   #fail(error: unknown): void {
     if (this.#done) return;
     this.#cleanup();
-    this.#end(error, undefined);
+    this.#listener.runEnded(this, error, undefined);
   }
 
   #finish(): void {
@@ -249,29 +296,38 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
     this.#cleanup();
     // The run is its own outcome: its result is built only if read, and a sweep that neither collects nor calls
     // onResult never reads it.
-    this.#end(undefined, this);
+    this.#listener.runEnded(this, undefined, this);
   }
 
   /** ICMP errors and local refusals, in arrival order. */
   get errors(): ErrorDetails[] {
-    return this.#errors;
+    return this.#errors ?? NO_ERRORS;
+  }
+
+  /** The RTTs gathered so far in probe order, as a new array. */
+  #rttList(): number[] {
+    if (this.settings.count === 1) return Number.isNaN(this.#rtt) ? [] : [this.#rtt];
+    const rtts = this.#rtts;
+    const list: number[] = [];
+    if (rtts === null) return list;
+    const end = Math.min(rtts.length, this.#sent);
+    for (let i = 0; i < end; i++) if (!Number.isNaN(rtts[i])) list.push(rtts[i]);
+    return list;
   }
 
   /** What was gathered so far, as a new result. */
   get result(): PingResult {
-    const rtts = this.#rtts;
     return new PingResult({
-      host: this.target.host,
-      address: this.target.address,
+      host: this.host,
+      address: this.address,
       family: this.destination.family,
-      index: this.target.index,
+      index: this.index,
       sent: this.#sent,
-      // PingResult copies its rtts: filter (a second copy) only when some probe has no RTT.
-      rtts: rtts.includes(undefined) ? rtts.filter((rtt): rtt is number => rtt !== undefined) : rtts as number[],
+      rtts: this.#rttList(),
       ttl: this.#ttl,
       duplicates: this.#duplicates,
       corrupted: this.#corrupted,
-      errors: this.#errors.length,
+      errors: this.#errors?.length ?? 0,
     });
   }
 }
