@@ -1,5 +1,5 @@
 import { estimateHops, guessOs, type OsGuess } from "./stats/ttl.ts";
-import { interarrivalJitter, lossPercent, summarizeRtts } from "./stats/summary.ts";
+import { interarrivalJitter, lossPercent, type RttSummary, summarizeRtts } from "./stats/summary.ts";
 
 /** The plain-object form of a {@linkcode PingResult}, as produced by `toJSON()`. */
 export interface PingResultJson {
@@ -80,7 +80,10 @@ export interface PingResult extends Readonly<PingResultJson> {}
 
 /**
  * The outcome of a {@linkcode ping} run: counts, loss and RTT statistics in milliseconds. Its fields are those of
- * {@linkcode PingResultJson}; `toJSON()` gives them as a plain object.
+ * {@linkcode PingResultJson}; `toJSON()` gives them as a plain object. The tally (host, address, family, counts,
+ * `rtts`, `ttl`) is held as own properties; the figures derived from it (`loss`, `min` … `p95`, `hops`, `osGuess`)
+ * are getters, computed when read: a sweep keeps one result per target, and most are never asked for a median. So
+ * a spread (`{ ...result }`) copies the tally only: use `toJSON()` for every field.
  *
  * @example Build a result by hand
  * ```ts
@@ -109,25 +112,8 @@ export class PingResult {
   constructor(tally: PingTally) {
     this.index = tally.index ?? 0;
     const rtts = tally.rtts.slice();
-    let min: number | null, max: number | null, mean: number | null, median: number | null, p95: number | null;
-    let jitter = 0;
-    if (rtts.length === 1 && Number.isFinite(rtts[0])) {
-      // A single RTT (most results of a sweep) is every statistic at once: no sorted copy, no summary object. One
-      // boxed number for all five fields.
-      min =
-        max =
-        mean =
-        median =
-        p95 =
-          rtts[0] as number | null;
-    } else {
-      ({ min, max, mean, median, p95, jitter } = summarizeRtts(rtts));
-    }
-    const ttl = tally.ttl;
-    // Each field is written here, in toJSON()'s order, as `this.name = …`: V8 sizes an object by the writes of that
-    // form in its constructor, so every field sits inside it. Written from a helper function, most of them went to a
-    // separate property array (a count-1 result took 361 B instead of 272 B; a 65,536-target sweep keeps them all).
-    const self = this as unknown as PingResultJson;
+    // Each field is written here as `this.name = …`: V8 sizes an object by the writes of that form in its constructor,
+    // so every field sits inside it (written from a helper function, most went to a separate property array).
     (this as unknown as PingResultJson).host = tally.host;
     (this as unknown as PingResultJson).address = tally.address;
     (this as unknown as PingResultJson).family = tally.family;
@@ -136,18 +122,74 @@ export class PingResult {
     (this as unknown as PingResultJson).duplicates = tally.duplicates;
     (this as unknown as PingResultJson).corrupted = tally.corrupted;
     (this as unknown as PingResultJson).errors = tally.errors;
-    (this as unknown as PingResultJson).loss = lossPercent(tally.sent, rtts.length);
-    (this as unknown as PingResultJson).min = min;
-    (this as unknown as PingResultJson).max = max;
-    (this as unknown as PingResultJson).mean = mean;
-    (this as unknown as PingResultJson).median = median;
-    (this as unknown as PingResultJson).jitter = jitter;
-    (this as unknown as PingResultJson).interarrivalJitter = interarrivalJitter(rtts);
-    (this as unknown as PingResultJson).p95 = p95;
     (this as unknown as PingResultJson).rtts = rtts;
-    (this as unknown as PingResultJson).ttl = ttl;
-    (this as unknown as PingResultJson).hops = ttl === null ? null : estimateHops(ttl);
-    (this as unknown as PingResultJson).osGuess = ttl === null || self.family === 6 ? null : guessOs(ttl);
+    (this as unknown as PingResultJson).ttl = tally.ttl;
+    // Checked as the eager fields were: a result is never built around counts that are not counts or a bad RTT.
+    lossPercent(tally.sent, rtts.length);
+    if (rtts.length > 1) this.#summary = summarizeRtts(rtts);
+    else if (rtts.length === 1 && !Number.isFinite(rtts[0])) summarizeRtts(rtts);
+  }
+
+  /**
+   * The RTT statistics of a result with two RTTs or more, computed once. A result with one RTT (most results of a
+   * sweep) needs none: that RTT is every statistic, and such a result takes 128 B instead of 273 B.
+   */
+  #summary: RttSummary | null = null;
+
+  /** The statistic `pick` of {@linkcode PingResult.#summary}, or the single RTT, or `null` without RTTs. */
+  #statistic(pick: "min" | "max" | "mean" | "median" | "p95"): number | null {
+    if (this.#summary !== null) return this.#summary[pick];
+    return this.rtts.length === 0 ? null : this.rtts[0];
+  }
+
+  /** Percent of sent probes without a reply, 0–100. */
+  get loss(): number {
+    return lossPercent(this.sent, this.received);
+  }
+
+  /** Smallest RTT in ms, `null` without replies. */
+  get min(): number | null {
+    return this.#statistic("min");
+  }
+
+  /** Largest RTT in ms, `null` without replies. */
+  get max(): number | null {
+    return this.#statistic("max");
+  }
+
+  /** Mean RTT in ms, `null` without replies. */
+  get mean(): number | null {
+    return this.#statistic("mean");
+  }
+
+  /** Median RTT in ms, `null` without replies. */
+  get median(): number | null {
+    return this.#statistic("median");
+  }
+
+  /** Sample standard deviation of the RTTs in ms (n − 1); 0 with fewer than 2 replies. */
+  get jitter(): number {
+    return this.#summary?.jitter ?? 0;
+  }
+
+  /** RFC 3550 interarrival jitter of the RTTs in sequence order, in ms; 0 with fewer than 2 replies. */
+  get interarrivalJitter(): number {
+    return interarrivalJitter(this.rtts);
+  }
+
+  /** 95th percentile RTT in ms, `null` without replies. */
+  get p95(): number | null {
+    return this.#statistic("p95");
+  }
+
+  /** Hops estimated from `ttl`. */
+  get hops(): number | null {
+    return this.ttl === null ? null : estimateHops(this.ttl);
+  }
+
+  /** Operating-system class guessed from an IPv4 TTL; `null` for IPv6 or without replies. */
+  get osGuess(): OsGuess | null {
+    return this.ttl === null || this.family === 6 ? null : guessOs(this.ttl);
   }
 
   /** True when at least one reply arrived. */
@@ -171,19 +213,35 @@ export class PingResult {
     json.rtts = [...this.rtts];
     return json as unknown as PingResultJson;
   }
+
+  /** Shows every field in `console.log()`, the derived ones included (they are getters, which it would leave out). */
+  [Symbol.for("Deno.customInspect")](inspect: typeof Deno.inspect, options: Deno.InspectOptions): string {
+    return `PingResult ${inspect({ ok: this.ok, index: this.index, ...this.toJSON() }, options)}`;
+  }
 }
 
-/** Every field, in the order of `toJSON()` (the constructor's), without the class-only `ok` and `index`. */
-const FIELD_ORDER = Object.keys(
-  new PingResult({
-    host: "",
-    address: "",
-    family: 4,
-    sent: 0,
-    rtts: [],
-    ttl: null,
-    duplicates: 0,
-    corrupted: 0,
-    errors: 0,
-  }),
-).filter((key) => key !== "ok" && key !== "index") as (keyof PingResultJson)[];
+/** Every field, in the order of `toJSON()`, without the class-only `ok` and `index`. */
+const FIELD_ORDER = [
+  "host",
+  "address",
+  "family",
+  "sent",
+  "received",
+  "duplicates",
+  "corrupted",
+  "errors",
+  "loss",
+  "min",
+  "max",
+  "mean",
+  "median",
+  "jitter",
+  "interarrivalJitter",
+  "p95",
+  "rtts",
+  "ttl",
+  "hops",
+  "osGuess",
+] as const satisfies readonly (keyof PingResultJson)[];
+/** Fails to compile while FIELD_ORDER leaves out a field of PingResultJson. */
+const _everyField: Exclude<keyof PingResultJson, typeof FIELD_ORDER[number]> extends never ? true : never = true;

@@ -44,6 +44,27 @@ test("ping() gets four replies from 127.0.0.1, timed by the kernel", async () =>
   deepEqual(result.rtts, events.map((event) => (event as { rtt: number }).rtt));
 });
 
+test("a result and its events keep their own figures while 10,000 more probes go through the engine", async () => {
+  // The engine refills one reply object, one match object and per-slot views for every packet, and a run keeps its
+  // RTTs in a typed store: nothing of that may show through what a caller was given.
+  const events: ProbeEvent[] = [];
+  const result = await ping("127.0.0.1", { count: 20, interval: 0, onProbe: (event) => events.push(event) });
+  const rtts = [...result.rtts];
+  const figures = [result.min, result.max, result.mean, result.median, result.p95, result.jitter];
+  const copies = events.map((event) => ({ ...event }));
+  equal(result.received, 20);
+  equal(new Set(events).size, 20);
+  const [other, many] = await Promise.all([
+    ping("127.0.0.1", { count: 10_000, interval: 0 }),
+    ping("127.0.0.2", { count: 1, size: 8 }),
+  ]);
+  equal(other.received + many.received, 10_001);
+  deepEqual(result.rtts, rtts);
+  deepEqual([result.min, result.max, result.mean, result.median, result.p95, result.jitter], figures);
+  deepEqual(events, copies);
+  deepEqual(rtts, events.map((event) => (event as { rtt: number }).rtt));
+});
+
 test("ping() gets replies from ::1 with their hop limit", async () => {
   const result = await ping("::1", { count: 2, interval: 10, size: 100 });
   equal(result.family, 6);
