@@ -8,7 +8,7 @@
  */
 import { permissionHelp, privilegeFacts } from "./permission_help.ts";
 import { monotonicMs, realtimeToMs } from "../ffi/clock.ts";
-import { Errno, POLLERR, POLLIN, SO_EE_ORIGIN_TIMESTAMPING } from "../ffi/constants.ts";
+import { Errno, POLLERR, POLLIN } from "../ffi/constants.ts";
 import { readTxStamp, TxStamp } from "../ffi/timestamping.ts";
 import { isBroadcast } from "../ffi/broadcast.ts";
 import { strerror, SystemCallError } from "../ffi/errno.ts";

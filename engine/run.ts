@@ -175,7 +175,9 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
     }
     let rtts = this.#rtts;
     if (rtts === null || seq > rtts.length) {
-      const grown = new Float64Array(Math.min(this.settings.count, Math.max(RTT_CAPACITY, seq, 2 * (rtts?.length ?? 0))));
+      const grown = new Float64Array(
+        Math.min(this.settings.count, Math.max(RTT_CAPACITY, seq, 2 * (rtts?.length ?? 0))),
+      );
       grown.fill(NaN);
       if (rtts !== null) grown.set(rtts);
       this.#rtts = rtts = grown;
