@@ -107,6 +107,8 @@ export async function pingManyWith(
   return await new Sweep(engine, o, rate, window).run(hosts);
 }
 
+const ARRAY_VALUES = Array.prototype[Symbol.iterator];
+
 /** Runs of a sweep that may wait for their first send at once: enough to keep the sender busy between turns. */
 const ADMIT_AHEAD = 256;
 
@@ -167,6 +169,14 @@ class Sweep implements RunListener {
         for await (const host of hosts) {
           if (this.#stopped) break;
           this.#start(host, index++);
+          while (this.#full()) await new Promise<void>((resolve) => this.#room = resolve);
+          if (this.#stopped) break;
+        }
+      } else if (Array.isArray(hosts) && hosts[Symbol.iterator] === ARRAY_VALUES) {
+        // A plain array is walked by index: its iterator made an object per element.
+        for (let i = 0; i < hosts.length; i++) {
+          if (this.#stopped) break;
+          this.#start(hosts[i], index++);
           while (this.#full()) await new Promise<void>((resolve) => this.#room = resolve);
           if (this.#stopped) break;
         }

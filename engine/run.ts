@@ -6,7 +6,7 @@
  */
 import { monotonicMs } from "../ffi/clock.ts";
 import type { SocketAddress } from "../ffi/sockaddr.ts";
-import { PingResult } from "../ping_result.ts";
+import { PingResult, type PingTally } from "../ping_result.ts";
 import type { Engine, Probe, ProbeOwner, SocketPool } from "./engine.ts";
 import type { ErrorDetails, ProbeEvent, ReplyDetails } from "./events.ts";
 import { nextToken } from "./payload.ts";
@@ -306,30 +306,51 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
     return this.#errors ?? NO_ERRORS;
   }
 
-  /** The RTTs gathered so far in probe order, as a new array. */
-  #rttList(): number[] {
-    if (this.settings.count === 1) return Number.isNaN(this.#rtt) ? [] : [this.#rtt];
+  /** Puts the RTTs gathered so far into `out` in probe order. */
+  #rttList(out: number[]): number[] {
+    out.length = 0;
+    if (this.settings.count === 1) {
+      if (!Number.isNaN(this.#rtt)) out.push(this.#rtt);
+      return out;
+    }
     const rtts = this.#rtts;
-    const list: number[] = [];
-    if (rtts === null) return list;
+    if (rtts === null) return out;
     const end = Math.min(rtts.length, this.#sent);
-    for (let i = 0; i < end; i++) if (!Number.isNaN(rtts[i])) list.push(rtts[i]);
-    return list;
+    for (let i = 0; i < end; i++) if (!Number.isNaN(rtts[i])) out.push(rtts[i]);
+    return out;
   }
 
   /** What was gathered so far, as a new result. */
   get result(): PingResult {
-    return new PingResult({
-      host: this.host,
-      address: this.address,
-      family: this.destination.family,
-      index: this.index,
-      sent: this.#sent,
-      rtts: this.#rttList(),
-      ttl: this.#ttl,
-      duplicates: this.#duplicates,
-      corrupted: this.#corrupted,
-      errors: this.#errors?.length ?? 0,
-    });
+    // The tally and its RTT list are scratch objects: PingResult copies what it keeps, and calls out to nothing.
+    const tally = scratchTally;
+    tally.host = this.host;
+    tally.address = this.address;
+    tally.family = this.destination.family;
+    tally.index = this.index;
+    tally.sent = this.#sent;
+    tally.rtts = this.#rttList(scratchRtts);
+    tally.ttl = this.#ttl;
+    tally.duplicates = this.#duplicates;
+    tally.corrupted = this.#corrupted;
+    tally.errors = this.#errors?.length ?? 0;
+    const result = new PingResult(tally);
+    scratchRtts.length = 0;
+    return result;
   }
 }
+
+/** What {@linkcode TargetRun.result} fills in for each result it builds (a sweep builds one per target). */
+const scratchRtts: number[] = [];
+const scratchTally: Required<PingTally> & { rtts: number[] } = {
+  host: "",
+  address: "",
+  family: 4,
+  index: 0,
+  sent: 0,
+  rtts: scratchRtts,
+  ttl: null,
+  duplicates: 0,
+  corrupted: 0,
+  errors: 0,
+};
