@@ -79,11 +79,19 @@ export interface PingTally {
 export interface PingResult extends Readonly<PingResultJson> {}
 
 /**
+ * The RTT statistics of each result with two RTTs or more, computed once when it is built. Held beside the results
+ * rather than in them: a result with one RTT (most results of a sweep) needs none, since that RTT is every statistic,
+ * and it then takes 104 B and its RTT list instead of 273 B.
+ */
+const summaries = new WeakMap<PingResult, RttSummary>();
+
+/**
  * The outcome of a {@linkcode ping} run: counts, loss and RTT statistics in milliseconds. Its fields are those of
- * {@linkcode PingResultJson}; `toJSON()` gives them as a plain object. The tally (host, address, family, counts,
- * `rtts`, `ttl`) is held as own properties; the figures derived from it (`loss`, `min` … `p95`, `hops`, `osGuess`)
- * are getters, computed when read: a sweep keeps one result per target, and most are never asked for a median. So
- * a spread (`{ ...result }`) copies the tally only: use `toJSON()` for every field.
+ * {@linkcode PingResultJson}; `toJSON()` gives them as a plain object. The tally (`index`, `host`, `address`,
+ * `family`, `sent`, `duplicates`, `corrupted`, `errors`, `rtts`, `ttl`) is held as own properties; what is derived from
+ * it (`ok`, `received`, `loss`, `min` … `p95`, `hops`, `osGuess`) is getters, computed when read: a sweep keeps one
+ * result per target, and most are never asked for a median. So a spread (`{ ...result }`) copies the tally only: use
+ * `toJSON()` for every field.
  *
  * @example Build a result by hand
  * ```ts
@@ -100,7 +108,10 @@ export interface PingResult extends Readonly<PingResultJson> {}
  */
 export class PingResult {
   /** Tells a result from a `PingFailure` in `pingMany()`'s entries. */
-  readonly ok = true as const;
+  get ok(): true {
+    return true;
+  }
+
   /** Position of the target in `pingMany()`'s input; 0 for `ping()`. */
   readonly index: number;
 
@@ -118,7 +129,6 @@ export class PingResult {
     (this as unknown as PingResultJson).address = tally.address;
     (this as unknown as PingResultJson).family = tally.family;
     (this as unknown as PingResultJson).sent = tally.sent;
-    (this as unknown as PingResultJson).received = rtts.length;
     (this as unknown as PingResultJson).duplicates = tally.duplicates;
     (this as unknown as PingResultJson).corrupted = tally.corrupted;
     (this as unknown as PingResultJson).errors = tally.errors;
@@ -126,19 +136,18 @@ export class PingResult {
     (this as unknown as PingResultJson).ttl = tally.ttl;
     // Checked as the eager fields were: a result is never built around counts that are not counts or a bad RTT.
     lossPercent(tally.sent, rtts.length);
-    if (rtts.length > 1) this.#summary = summarizeRtts(rtts);
+    if (rtts.length > 1) summaries.set(this, summarizeRtts(rtts));
     else if (rtts.length === 1 && !Number.isFinite(rtts[0])) summarizeRtts(rtts);
   }
 
-  /**
-   * The RTT statistics of a result with two RTTs or more, computed once. A result with one RTT (most results of a
-   * sweep) needs none: that RTT is every statistic, and such a result takes 128 B instead of 273 B.
-   */
-  #summary: RttSummary | null = null;
+  /** Probes answered by a matching echo reply in time. */
+  get received(): number {
+    return this.rtts.length;
+  }
 
-  /** The statistic `pick` of {@linkcode PingResult.#summary}, or the single RTT, or `null` without RTTs. */
+  /** The statistic `pick` of the result's summary, or its single RTT, or `null` without RTTs. */
   #statistic(pick: "min" | "max" | "mean" | "median" | "p95"): number | null {
-    if (this.#summary !== null) return this.#summary[pick];
+    if (this.rtts.length > 1) return summaries.get(this)![pick];
     return this.rtts.length === 0 ? null : this.rtts[0];
   }
 
@@ -169,7 +178,7 @@ export class PingResult {
 
   /** Sample standard deviation of the RTTs in ms (n − 1); 0 with fewer than 2 replies. */
   get jitter(): number {
-    return this.#summary?.jitter ?? 0;
+    return this.rtts.length > 1 ? summaries.get(this)!.jitter : 0;
   }
 
   /** RFC 3550 interarrival jitter of the RTTs in sequence order, in ms; 0 with fewer than 2 replies. */
