@@ -148,8 +148,10 @@ function matchReply<P extends MatchableProbe>(
   } else if (!sameAddress(packet.from, destination)) {
     return null;
   }
-  // ICMPv6 checksums are the kernel's to check (it drops bad ones before any socket sees them).
-  const checksumValid = family === 6 || finishChecksum(sumWords(data, start, end, 0)) === 0;
+  // ICMPv6 checksums are the kernel's to check (it drops bad ones before any socket sees them), and so are ICMPv4 ones
+  // before a datagram socket sees a reply (icmp_rcv validates before ping_rcv); only raw IPv4 sockets get them as
+  // they came, since raw delivery comes first.
+  const checksumValid = family === 6 || !raw4 || finishChecksum(sumWords(data, start, end, 0)) === 0;
   if (!checksumValid || !payloadMatchesAt(data, start + 8, end, probe.token, probe.size)) {
     return { type: "corrupted", probe };
   }
