@@ -115,7 +115,8 @@ const ADMIT_AHEAD = 256;
 /** One pingMany() call: pulls targets as room frees up, so any number of them streams through bounded memory. */
 class Sweep implements RunListener {
   readonly #call: Call;
-  readonly #resolver = new Resolver();
+  /** Made for the first name (a sweep of literals, or serve's rounds, needs none). */
+  #resolver: Resolver | undefined;
   readonly #entries: PingManyEntry[] = [];
   /** Runs in progress, linked through their `previousRun` / `nextRun` (no set entry per target). */
   #runs: TargetRun | null = null;
@@ -233,7 +234,7 @@ class Sweep implements RunListener {
     if (literal !== null && (family === undefined || literal.destination.family === family)) {
       return this.#launch(host, index, literal.destination, literal.address);
     }
-    this.#resolver.resolve(host, family).then(
+    (this.#resolver ??= new Resolver()).resolve(host, family).then(
       (destination) => this.#launch(host, index, destination, describeTarget(destination)),
       (error) => this.#reject(host, index, error),
     );

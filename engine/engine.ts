@@ -699,7 +699,10 @@ export class Engine {
   }
 
   #readReady(poller: Poller): void {
-    for (const [i, channel] of this.#watched.entries()) {
+    // By index: entries() made an array per socket per turn.
+    const watched = this.#watched;
+    for (let i = 0; i < watched.length; i++) {
+      const channel = watched[i];
       if (channel.socket.fd === -1) continue;
       const events = poller.revents(i);
       if (events & POLLERR) this.#drainErrors(channel);
