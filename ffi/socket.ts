@@ -191,9 +191,25 @@ class BatchBuffers {
     return this.#dataViews[i] = this.slotData[i].subarray(0, length);
   }
 
-  /** Resets the value-result lengths of every slot before a call. */
+  /**
+   * Slots whose value-result fields a call may have changed: those it returned, and the one after (where a call that
+   * fails part-way stopped). All of them before the first call.
+   */
+  #dirty = RECEIVE_BATCH;
+
+  /** Records that the last call returned `n` messages (or failed, `n` ≤ 0). */
+  used(n: number): void {
+    this.#dirty = Math.min(RECEIVE_BATCH, Math.max(n, 0) + 1);
+  }
+
+  /**
+   * Resets the value-result lengths before a call, of the slots the last call may have changed: a batch that brought
+   * two messages costs two resets, not 64.
+   */
   reset(): void {
-    for (let i = 0; i < RECEIVE_BATCH; i++) {
+    const dirty = this.#dirty;
+    this.#dirty = 0;
+    for (let i = 0; i < dirty; i++) {
       const at = i * MMSGHDR.size + MMSGHDR.header;
       this.view.setUint32(at + MSGHDR.namelen, SOCKADDR_STORAGE_SIZE, true);
       writeU64(this.view, at + MSGHDR.controllen, CONTROL_SIZE);
@@ -665,6 +681,7 @@ export class IcmpSocket implements Disposable {
     const batch = this.#batch ??= this.#newBatch();
     batch.reset();
     const n = libc().recvmmsg(this.#fd, batch.vector, RECEIVE_BATCH, MSG_DONTWAIT, null);
+    batch.used(n);
     if (n === -1) return -errno();
     this.receivedMonotonic = monotonicMs();
     return n;
@@ -704,6 +721,7 @@ export class IcmpSocket implements Disposable {
     const batch = this.#errorBatch ??= this.#newErrorBatch();
     batch.reset();
     const n = libc().recvmmsg(this.#fd, batch.vector, RECEIVE_BATCH, MSG_DONTWAIT | MSG_ERRQUEUE, null);
+    batch.used(n);
     return n === -1 ? -errno() : n;
   }
 
