@@ -1,9 +1,9 @@
 /**
  * JavaScript cost per probe: user and system CPU µs and V8 bytes allocated per probe, for the flood
- * (`ping(target, { count, interval: 0 })`) and the sweep (`pingMany(addresses, { count: 1, timeout })`), each
- * measured over ROUNDS runs after one warm-up run in the same process (medians printed as one JSON line). CPU comes
- * from `process.cpuUsage()`, allocation from V8's `total_allocated_bytes`, so the figures hold on a busy machine
- * where wall time does not. WT points at another checkout for a paired old/new run. Run it inside the bench lab's h
+ * (`ping(target, { count, interval: 0 })`), the sweep (`pingMany(addresses, { count: 1, timeout })`) and serve's
+ * pattern, each measured over ROUNDS runs after warm-up runs in the same process (a smaller one, then two left out);
+ * medians printed as one JSON line. CPU comes from `process.cpuUsage()` (every thread of the process), allocation from
+ * V8's `total_allocated_bytes`, so the figures hold on a busy machine where wall time does not. WT points at another checkout for a paired old/new run. Run it inside the bench lab's h
  * namespace (bench/lib/bench_lab.ts), e.g.:
  *
  * ```sh
@@ -109,6 +109,8 @@ if (mode === "flood") {
 } else {
   throw new TypeError(`Cannot measure: mode must be flood, sweep or serve, got ${mode}`);
 }
+// Two more rounds first, left out of the figures: V8 is still compiling the hot paths in them.
+for (let i = 0; i < 2; i++) await run();
 const results: Round[] = [];
 for (let i = 0; i < rounds; i++) results.push(await run());
 if (Deno.env.get("PROF")) await heapProfile(run);
