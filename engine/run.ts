@@ -306,49 +306,49 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
     return this.#errors ?? NO_ERRORS;
   }
 
-  /** Puts the RTTs gathered so far into `out` in probe order. */
-  #rttList(out: number[]): number[] {
-    out.length = 0;
+  /** The RTTs gathered so far in probe order; for a count-1 run a shared scratch array (PingResult copies it). */
+  #rttList(): number[] {
     if (this.settings.count === 1) {
-      if (!Number.isNaN(this.#rtt)) out.push(this.#rtt);
-      return out;
+      if (Number.isNaN(this.#rtt)) return NO_RTTS;
+      ONE_RTT[0] = this.#rtt;
+      return ONE_RTT;
     }
     const rtts = this.#rtts;
-    if (rtts === null) return out;
+    const list: number[] = [];
+    if (rtts === null) return list;
     const end = Math.min(rtts.length, this.#sent);
-    for (let i = 0; i < end; i++) if (!Number.isNaN(rtts[i])) out.push(rtts[i]);
-    return out;
+    for (let i = 0; i < end; i++) if (!Number.isNaN(rtts[i])) list.push(rtts[i]);
+    return list;
   }
 
   /** What was gathered so far, as a new result. */
   get result(): PingResult {
-    // The tally and its RTT list are scratch objects: PingResult copies what it keeps, and calls out to nothing.
+    // The tally is a scratch object too: PingResult copies what it keeps, and calls out to nothing.
     const tally = scratchTally;
     tally.host = this.host;
     tally.address = this.address;
     tally.family = this.destination.family;
     tally.index = this.index;
     tally.sent = this.#sent;
-    tally.rtts = this.#rttList(scratchRtts);
+    tally.rtts = this.#rttList();
     tally.ttl = this.#ttl;
     tally.duplicates = this.#duplicates;
     tally.corrupted = this.#corrupted;
     tally.errors = this.#errors?.length ?? 0;
-    const result = new PingResult(tally);
-    scratchRtts.length = 0;
-    return result;
+    return new PingResult(tally);
   }
 }
 
-/** What {@linkcode TargetRun.result} fills in for each result it builds (a sweep builds one per target). */
-const scratchRtts: number[] = [];
-const scratchTally: Required<PingTally> & { rtts: number[] } = {
+/** What {@linkcode TargetRun.result} hands to PingResult, refilled for each result (a sweep builds one per target). */
+const NO_RTTS: number[] = [];
+const ONE_RTT: number[] = [0];
+const scratchTally: Required<PingTally> = {
   host: "",
   address: "",
   family: 4,
   index: 0,
   sent: 0,
-  rtts: scratchRtts,
+  rtts: NO_RTTS,
   ttl: null,
   duplicates: 0,
   corrupted: 0,
