@@ -120,6 +120,8 @@ export class Probe implements MatchableProbe {
     readonly sentMonotonic: number,
     /** When it times out, CLOCK_MONOTONIC ms. */
     readonly deadline: number,
+    /** Where its token starts in `token` (a pool shared with other probes). */
+    public tokenAt = 0,
   ) {}
 
   /** The probed address bytes. */
@@ -458,9 +460,10 @@ export class Engine {
    * Sends probe number `seq` of `owner` now, or stages it for the one `sendmmsg` per socket that ends this drain
    * (see `#sendStaged`). Returns `"sent"` (a staged probe the local stack then refuses is reported through
    * `owner.onError` when the batch goes), `"spent"` when the local stack refused it (reported through `owner.onError`
-   * before this returns), or `"backoff"` when the socket is full and nothing was sent.
+   * before this returns), or `"backoff"` when the socket is full and nothing was sent. The payload's token is
+   * `token` from `tokenAt` (see payload.ts).
    */
-  transmit(owner: ProbeOwner, seq: number, token: Uint8Array, size: number): FireOutcome {
+  transmit(owner: ProbeOwner, seq: number, token: Uint8Array, size: number, tokenAt = 0): FireOutcome {
     const pool = owner.pool;
     const family = pool.family;
     const packetBytes = 8 + size + (family === 4 && pool.kind === "raw" ? 20 : 0);
@@ -470,7 +473,7 @@ export class Engine {
     if (channel === null) return "backoff";
     const socket = channel.socket;
     const key = channel.allocateKey();
-    const length = writeProbe(socket.packet, family, key >>> 16, key & 0xffff, token, size);
+    const length = writeProbe(socket.packet, family, key >>> 16, key & 0xffff, token, size, tokenAt);
     let failure = 0;
     // A full batch goes now; a full socket leaves this probe for after the back-off.
     if (socket.staged === SEND_BATCH && !this.#sendStaged(channel)) return "backoff";
@@ -498,6 +501,7 @@ export class Engine {
       socket.sentRealtime,
       socket.sentMonotonic,
       socket.sentMonotonic + owner.timeout,
+      tokenAt,
     );
     if (failure !== 0) {
       probe.state = State.Done;
@@ -788,6 +792,7 @@ export class Engine {
     this.#heap.remove(probe);
     probe.owner = NO_OWNER;
     probe.token = EMPTY;
+    probe.tokenAt = 0;
   }
 
   /** Reads the normal queue until it is empty; returns how many packets were read. */

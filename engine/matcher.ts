@@ -27,8 +27,10 @@ import { finishChecksum, sumWords } from "../icmp/checksum.ts";
 export interface MatchableProbe {
   /** The probed address bytes (4 or 16). */
   readonly destination: Uint8Array;
-  /** The random token the payload starts with (see payload.ts). */
+  /** The random token the payload starts with (see payload.ts), from {@linkcode MatchableProbe.tokenAt}. */
   readonly token: Uint8Array;
+  /** Where in `token` the probe's token starts; 0 when absent (a token of its own). */
+  readonly tokenAt?: number;
   /** Payload bytes sent. */
   readonly size: number;
 }
@@ -97,7 +99,7 @@ export function matchPacket<P extends MatchableProbe>(
   if (message.kind === "echo-reply" && message.type === replyType) {
     const probe = lookup(message.id, message.seq);
     if (probe === undefined || !sameAddress(from, probe.destination)) return null;
-    if (message.checksumValid === false || !payloadMatches(message.payload, probe.token, probe.size)) {
+    if (message.checksumValid === false || !payloadMatches(message.payload, probe.token, probe.size, probe.tokenAt)) {
       return { type: "corrupted", probe };
     }
     return replyMatch(reuse, probe, ttl < 0 ? null : ttl, bytes);
@@ -109,7 +111,7 @@ export function matchPacket<P extends MatchableProbe>(
   if (quoted.type !== requestType) return null;
   const probe = lookup(quoted.id, quoted.seq);
   if (probe === undefined || !sameAddress(quoted.destination, probe.destination)) return null;
-  if (!prefixMatches(quotedEchoPayload(family, icmp), probe.token, probe.size)) return null;
+  if (!prefixMatches(quotedEchoPayload(family, icmp), probe.token, probe.size, probe.tokenAt)) return null;
   return { type: "error", probe, error: icmpError(family, message.type, message.code, formatAddress(from)) };
 }
 
@@ -152,7 +154,7 @@ function matchReply<P extends MatchableProbe>(
   // before a datagram socket sees a reply (icmp_rcv validates before ping_rcv); only raw IPv4 sockets get them as
   // they came, since raw delivery comes first.
   const checksumValid = family === 6 || !raw4 || finishChecksum(sumWords(data, start, end, 0)) === 0;
-  if (!checksumValid || !payloadMatchesAt(data, start + 8, end, probe.token, probe.size)) {
+  if (!checksumValid || !payloadMatchesAt(data, start + 8, end, probe.token, probe.size, probe.tokenAt)) {
     return { type: "corrupted", probe };
   }
   return replyMatch(reuse, probe, ttl < 0 ? null : ttl, end - start);
@@ -201,7 +203,7 @@ export function matchQueuedError<P extends MatchableProbe>(
   if (message.kind !== "echo-request") return null;
   const probe = lookup(message.id, message.seq);
   if (probe === undefined || !sameAddress(entry.destination, probe.destination)) return null;
-  if (!prefixMatches(message.payload, probe.token, probe.size)) return null;
+  if (!prefixMatches(message.payload, probe.token, probe.size, probe.tokenAt)) return null;
   if (entry.origin === SO_EE_ORIGIN_ICMP || entry.origin === SO_EE_ORIGIN_ICMP6) {
     return { type: "error", probe, error: icmpError(entry.family, entry.type, entry.code, entry.offender) };
   }

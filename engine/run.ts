@@ -9,7 +9,7 @@ import type { SocketAddress } from "../ffi/sockaddr.ts";
 import { PingResult, type PingTally } from "../ping_result.ts";
 import type { Engine, Probe, ProbeOwner, SocketPool } from "./engine.ts";
 import type { ErrorDetails, ProbeEvent, ReplyDetails } from "./events.ts";
-import { nextToken } from "./payload.ts";
+import { drawn, drawToken } from "./payload.ts";
 import type { FireOutcome, Flow, PaceGroup } from "./scheduler.ts";
 
 /** How one target is probed. */
@@ -147,7 +147,9 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
     // Counted before the send: a refused send settles (and may end) the run inside transmit().
     if (this.#sent === 0) this.#start = now;
     this.#sent++;
-    const outcome = this.engine.transmit(this, this.#sent, nextToken(this.settings.size), this.settings.size);
+    const size = this.settings.size;
+    drawToken(size);
+    const outcome = this.engine.transmit(this, this.#sent, drawn.bytes, size, drawn.at);
     if (outcome === "backoff") {
       this.#sent--;
       return outcome;

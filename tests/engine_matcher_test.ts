@@ -247,3 +247,31 @@ Deno.test("matchPacket: an IPv4 datagram socket's reply is not checksummed again
   });
   deepEqual(reuse, { type: "reply", probe, ttl: 57, bytes: 64 });
 });
+
+Deno.test("matchPacket compares a probe's token where it lies in a shared pool", () => {
+  const pool = new Uint8Array(64).map((_, i) => (i * 97 + 13) & 0xff);
+  const at = 21;
+  const token = pool.subarray(at, at + 16);
+  const pooled: FakeProbe = {
+    name: "pooled",
+    destination: TARGET4,
+    payload: payloadOf(token, 56),
+    token: pool,
+    tokenAt: at,
+    size: 56,
+  };
+  const lookup = table([0x1234, 9, pooled]);
+  const reply = encodeEcho(4, 0x1234, 9, pooled.payload, { reply: true });
+  equal(
+    matchPacket({ family: 4, kind: "raw", data: ipv4(TARGET4, HOST4, reply), from: TARGET4, ttl: -1 }, lookup)?.type,
+    "reply",
+  );
+  const shifted = { ...pooled, tokenAt: at + 1 };
+  equal(
+    matchPacket(
+      { family: 4, kind: "raw", data: ipv4(TARGET4, HOST4, reply), from: TARGET4, ttl: -1 },
+      table([0x1234, 9, shifted]),
+    )?.type,
+    "corrupted",
+  );
+});

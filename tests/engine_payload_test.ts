@@ -1,5 +1,16 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { nextToken, payloadOf, TOKEN_BYTES, writeProbe } from "../engine/payload.ts";
+import {
+  drawn,
+  drawToken,
+  nextToken,
+  payloadMatches,
+  payloadMatchesAt,
+  payloadOf,
+  prefixMatches,
+  TOKEN_BYTES,
+  tokenLength,
+  writeProbe,
+} from "../engine/payload.ts";
 import { encodeEcho } from "../icmp/echo.ts";
 
 Deno.test("writeProbe() writes in place exactly what encodeEcho() makes of the probe's payload", () => {
@@ -25,4 +36,23 @@ Deno.test("nextToken() hands out distinct views that stay valid while later toke
   for (let i = 0; i < 10_000; i++) nextToken(56);
   deepEqual(first, copy);
   ok(nextToken(8).length === 8);
+});
+
+Deno.test("a token drawn into the shared pool is written and matched in place, and only there", () => {
+  const out = new Uint8Array(256);
+  for (const size of [4, 56]) {
+    drawToken(size);
+    const { bytes, at } = drawn;
+    const length = writeProbe(out, 4, 7, 9, bytes, size, at);
+    deepEqual(
+      out.subarray(0, length),
+      encodeEcho(4, 7, 9, payloadOf(bytes.subarray(at, at + tokenLength(size)), size)),
+    );
+    const payload = out.subarray(8, length).slice();
+    equal(payloadMatches(payload, bytes, size, at), true);
+    equal(payloadMatchesAt(out, 8, length, bytes, size, at), true);
+    equal(prefixMatches(payload.subarray(0, 3), bytes, size, at), true);
+    // The neighbouring token in the pool is another probe's.
+    equal(payloadMatches(payload, bytes, size, at + tokenLength(size)), false);
+  }
 });
