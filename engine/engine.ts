@@ -35,6 +35,7 @@ import {
   type ReplyMatch,
 } from "./matcher.ts";
 import { writeProbe } from "./payload.ts";
+import { ProbeTable } from "./probe_table.ts";
 import { chooseClock } from "./rtt.ts";
 import { BACKOFF_MS, type FireOutcome, PaceGroup, Scheduler } from "./scheduler.ts";
 
@@ -178,7 +179,8 @@ const MAX_RECEIVE_BUFFER = 64 * 1024 * 1024;
 
 /** One socket with its probe table. */
 export class Channel {
-  readonly probes = new Map<number, Probe>();
+  /** Outstanding probes by key (a Map's interface, without its garbage per insert and delete). */
+  readonly probes = new ProbeTable<Probe>();
   /** Receive-buffer bytes that outstanding probes' replies may take. */
   pendingCost = 0;
   /** The kernel's receive-buffer budget (SO_RCVBUF read back). */
