@@ -28,18 +28,21 @@ export interface RunSettings {
   onProbe?: ((event: ProbeEvent) => unknown) | undefined;
 }
 
-/** Who the target is. */
-export interface RunTarget {
-  /** The host as given. */
-  host: string;
-  /** The probed address as text. */
-  address: string;
-  /** Position in `pingMany()`'s input, 0 for `ping()`. */
-  index: number;
-  /** The probed socket address. */
-  destination: SocketAddress;
-  /** Per-packet ancillary data, or `null`. */
+/**
+ * What every run of a call shares for one address family: held once by the call, so that a run (one per target of a
+ * sweep) carries one reference instead of five.
+ */
+export interface RunContext {
+  /** The engine to send through. */
+  engine: Engine;
+  /** The call's pace and window. */
+  group: PaceGroup;
+  /** The call's sockets for the family. */
+  pool: SocketPool;
+  /** Per-packet ancillary data for the family, or `null`. */
   control: Uint8Array | null;
+  /** How each target is probed. */
+  settings: RunSettings;
 }
 
 /** How a run ended: its result and the ICMP errors it got (in arrival order). */
@@ -93,9 +96,8 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
   #listener: RunListener = NO_LISTENER;
 
   constructor(
-    readonly engine: Engine,
-    readonly group: PaceGroup,
-    readonly pool: SocketPool,
+    /** What every run of its call shares for its address family. */
+    readonly context: RunContext,
     /** The host as given. */
     readonly host: string,
     /** The probed address as text. */
@@ -103,9 +105,32 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
     /** Position in `pingMany()`'s input, 0 for `ping()`. */
     readonly index: number,
     readonly destination: SocketAddress,
-    readonly control: Uint8Array | null,
-    readonly settings: RunSettings,
   ) {}
+
+  /** The engine it sends through. */
+  get engine(): Engine {
+    return this.context.engine;
+  }
+
+  /** The call's pace and window. */
+  get group(): PaceGroup {
+    return this.context.group;
+  }
+
+  /** The sockets it sends on. */
+  get pool(): SocketPool {
+    return this.context.pool;
+  }
+
+  /** Per-packet ancillary data, or `null`. */
+  get control(): Uint8Array | null {
+    return this.context.control;
+  }
+
+  /** How it probes. */
+  get settings(): RunSettings {
+    return this.context.settings;
+  }
 
   /** Per-probe timeout in ms (the engine's view of the settings). */
   get timeout(): number {
