@@ -4,7 +4,9 @@
  * table as deleted entries piled up (~100 B of garbage per probe), and boxed every raw-socket key above 2³¹.
  *
  * Open addressing with linear probing and backward-shift deletion (no tombstones), Fibonacci hashing of the key, and
- * at most half the slots in use.
+ * at most three quarters of the slots in use: the keys a socket hands out are consecutive, which Fibonacci hashing
+ * spreads evenly, and a flood keeps its answered probes (20,000 of them) until their deadline, so each doubling of the
+ * table costs.
  *
  * @module
  */
@@ -88,7 +90,7 @@ export class ProbeTable<V> {
   set(key: number, value: V): this {
     let i = this.#slot(key);
     if (this.#keys[i] !== key) {
-      if (2 * (this.#size + 1) > this.#keys.length) {
+      if (4 * (this.#size + 1) > 3 * this.#keys.length) {
         this.#grow();
         i = this.#slot(key);
       }
