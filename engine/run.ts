@@ -12,6 +12,13 @@ import type { ErrorDetails, ProbeEvent, ReplyDetails } from "./events.ts";
 import { drawn, drawToken } from "./payload.ts";
 import type { FireOutcome, Flow, PaceGroup } from "./scheduler.ts";
 
+/**
+ * The wall clock in ms since the epoch at µs resolution (`Date.now()` has whole ms, and iputils' `-D` prints µs).
+ */
+function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /** How one target is probed. */
 export interface RunSettings {
   /** Echo requests to send. */
@@ -232,7 +239,7 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
         index: this.index,
         icmpId: probe.icmpId,
         icmpSeq: probe.icmpSeq,
-        time: Date.now(),
+        time: epochMs(),
         ...error,
       });
     }
@@ -249,7 +256,7 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
         index: this.index,
         icmpId: probe.icmpId,
         icmpSeq: probe.icmpSeq,
-        time: Date.now(),
+        time: epochMs(),
       });
     }
     this.#settle();
@@ -278,7 +285,7 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
       index: this.index,
       icmpId: probe.icmpId,
       icmpSeq: probe.icmpSeq,
-      time: Date.now(),
+      time: epochMs(),
       rtt: reply.rtt,
       clock: reply.clock,
       ttl: reply.ttl,

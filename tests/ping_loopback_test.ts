@@ -24,6 +24,17 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
  */
 const SLACK_MS = 400;
 
+test("ping() stamps each event with the wall clock at µs resolution (iputils' -D prints µs)", async () => {
+  const times: number[] = [];
+  const before = Date.now();
+  await ping("127.0.0.1", { count: 6, interval: 1, onProbe: (event) => void times.push(event.time) });
+  const after = Date.now() + 1;
+  equal(times.length, 6);
+  for (const time of times) ok(time >= before && time <= after, `${time} outside [${before}, ${after}]`);
+  // Whole-ms stamps (Date.now()) would make every one an integer; six µs stamps all landing on a whole ms is ~1e-18.
+  ok(times.some((time) => !Number.isInteger(time)), times.join(", "));
+});
+
 test("ping() gets four replies from 127.0.0.1, timed by the kernel", async () => {
   const events: ProbeEvent[] = [];
   const result = await ping("127.0.0.1", { interval: 10, onProbe: (event) => events.push(event) });
