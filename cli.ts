@@ -4,7 +4,7 @@
  * and NDJSON output.
  *
  * ```sh
- * deno install --global --allow-ffi --v8-flags=--no-lazy -n miniping dist/cli.js   # this module, bundled
+ * deno install --global --allow-ffi --no-lock --v8-flags=--no-lazy -n miniping dist/cli.js   # this module, bundled
  * miniping -c 5 -i 0.2 127.0.0.1
  * miniping -c 1 -g 127.0.0.0/30
  * ```

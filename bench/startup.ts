@@ -1,9 +1,10 @@
 /**
- * Start-up cost of the command against the goal of issue 9: `miniping -c 1 127.0.0.1` (the installed entry,
- * dist/cli.js) within 1.5× the wall time and 1.3× the peak RSS of an empty `deno run`, measured in the same hyperfine
- * run; the unbundled cli.ts is shown beside it. iputils `ping -c 1` and
- * `miniping --version` are shown beside them, and any number of candidate entry points (`--candidate NAME=PATH`, e.g.
- * a bundled build) can join the same run, so that every start-up idea is measured against the same baseline.
+ * Start-up cost of the command against the goal of issue 9: `miniping -c 1 127.0.0.1` within 1.5× the wall time and
+ * 1.3× the peak RSS of an empty `deno run`, measured in the same hyperfine run. `miniping` is what README.md's install
+ * line installs (run here with `--root` in a temporary directory): Deno's launcher script, which runs dist/cli.js with
+ * the line's flags and a config file of its own. The unbundled cli.ts, iputils `ping -c 1` and `miniping --version`
+ * are shown beside it, and any number of candidate entry points (`--candidate NAME=PATH`) can join the same run, so
+ * that every start-up idea is measured against the same baseline.
  *
  * Wall times: hyperfine (`-N`, warm-ups, then `--runs` runs), repeated `--rounds` times with the commands interleaved
  * in each round; the table gives the median over rounds of each round's median. Peak RSS: `/usr/bin/time -f %M`,
@@ -42,14 +43,16 @@ function parseSettings(args: string[]): Settings {
 }
 
 const settings = parseSettings(Deno.args);
+const decoder = new TextDecoder();
 const root = new URL("../", import.meta.url).pathname;
 const empty = await Deno.makeTempFile({ suffix: ".ts" });
 const deno = Deno.execPath();
 const ping = `${deno} run --allow-ffi`;
 
-// `miniping` is what README's install line installs: dist/cli.js (cli.ts bundled by `deno task bundle`) with V8
-// compiling every function up front, so that Deno's code cache holds them all.
-const installed = `${ping} --v8-flags=--no-lazy ${root}dist/cli.js`;
+// `miniping` is what README's install line installs: a launcher that runs dist/cli.js (cli.ts bundled by
+// `deno task bundle`) with the line's flags.
+const installRoot = await Deno.makeTempDir({ prefix: "miniping-startup-" });
+const installed = await install(installRoot);
 const commands: [string, string][] = [
   ["deno run (empty script)", `${deno} run ${empty}`],
   ["miniping -c 1 127.0.0.1", `${installed} -c 1 127.0.0.1`],
@@ -62,7 +65,16 @@ const commands: [string, string][] = [
   ]),
 ];
 
-const decoder = new TextDecoder();
+/** Runs README.md's install line with `--root dir` from the checkout; returns the command it installed. */
+async function install(dir: string): Promise<string> {
+  const readme = await Deno.readTextFile(`${root}README.md`);
+  const line = /^deno install --global (.*) -n miniping dist\/cli\.js$/m.exec(readme);
+  if (line === null) throw new Error("README.md has no `deno install --global … -n miniping dist/cli.js` line");
+  const args = ["install", "--global", ...line[1].split(" "), "-f", "--root", dir, "-n", "miniping", "dist/cli.js"];
+  const { code, stderr } = await new Deno.Command(deno, { args, cwd: root, stderr: "piped" }).output();
+  if (code !== 0) throw new Error(`deno ${args.join(" ")} failed: ${decoder.decode(stderr)}`);
+  return `${dir}/bin/miniping`;
+}
 
 async function output(command: string, args: string[]): Promise<string> {
   const { code, stdout, stderr } = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
@@ -105,6 +117,7 @@ for (let round = 0; round < settings.rounds; round++) {
   }
 }
 await Deno.remove(empty);
+await Deno.remove(installRoot, { recursive: true });
 await Deno.remove(json);
 
 const middle = (values: number[]) => median([...values].sort((a, b) => a - b));
