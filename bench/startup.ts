@@ -12,7 +12,10 @@
  * time. Needs root (raw sockets on loopback), hyperfine and iputils ping. No `node:` imports, so the script's own
  * start-up does not touch the Node layer.
  *
- * Usage: `deno run -A bench/startup.ts [--runs 30] [--rounds 3] [--candidate NAME=PATH ...]`
+ * `--checkout NAME=DIR` installs another checkout (e.g. `git archive main | tar -x -C DIR`) with its own README's
+ * line, and measures its launcher in the same run: a before/after pair.
+ *
+ * Usage: `deno run -A bench/startup.ts [--runs 30] [--rounds 3] [--candidate NAME=PATH ...] [--checkout NAME=DIR ...]`
  *
  * @module
  */
@@ -22,20 +25,21 @@ interface Settings {
   runs: number;
   rounds: number;
   candidates: [string, string][];
+  checkouts: [string, string][];
 }
 
 function parseSettings(args: string[]): Settings {
-  const settings: Settings = { runs: 30, rounds: 3, candidates: [] };
+  const settings: Settings = { runs: 30, rounds: 3, candidates: [], checkouts: [] };
   for (let i = 0; i < args.length; i++) {
     const [flag, value] = [args[i], args[i + 1]];
     if (value === undefined) throw new Error(`${flag} needs a value`);
     i++;
     if (flag === "--runs") settings.runs = Number(value);
     else if (flag === "--rounds") settings.rounds = Number(value);
-    else if (flag === "--candidate") {
+    else if (flag === "--candidate" || flag === "--checkout") {
       const [name, path] = value.split("=");
-      if (path === undefined) throw new Error(`--candidate wants NAME=PATH, got ${value}`);
-      settings.candidates.push([name, path]);
+      if (path === undefined) throw new Error(`${flag} wants NAME=PATH, got ${value}`);
+      (flag === "--candidate" ? settings.candidates : settings.checkouts).push([name, path]);
     } else throw new Error(`unknown option ${flag}`);
   }
   if (!(settings.runs >= 3 && settings.rounds >= 1)) throw new Error("--runs must be ≥ 3 and --rounds ≥ 1");
@@ -52,7 +56,15 @@ const ping = `${deno} run --allow-ffi`;
 // `miniping` is what README's install line installs: a launcher that runs dist/cli.js (cli.ts bundled by
 // `deno task bundle`) with the line's flags.
 const installRoot = await Deno.makeTempDir({ prefix: "miniping-startup-" });
-const installed = await install(installRoot);
+const installed = await install(root, installRoot);
+const others: [string, string][] = [];
+for (const [name, dir] of settings.checkouts) {
+  const checkout = dir.endsWith("/") ? dir : `${dir}/`;
+  others.push([
+    `${name}: miniping -c 1 127.0.0.1`,
+    `${await install(checkout, `${installRoot}/${others.length}`)} -c 1 127.0.0.1`,
+  ]);
+}
 const commands: [string, string][] = [
   ["deno run (empty script)", `${deno} run ${empty}`],
   ["miniping -c 1 127.0.0.1", `${installed} -c 1 127.0.0.1`],
@@ -63,15 +75,16 @@ const commands: [string, string][] = [
     `${name}: -c 1 127.0.0.1`,
     `${ping} ${path} -c 1 127.0.0.1`,
   ]),
+  ...others,
 ];
 
-/** Runs README.md's install line with `--root dir` from the checkout; returns the command it installed. */
-async function install(dir: string): Promise<string> {
-  const readme = await Deno.readTextFile(`${root}README.md`);
+/** Runs a checkout's README.md install line with `--root dir` from it; returns the command it installed. */
+async function install(checkout: string, dir: string): Promise<string> {
+  const readme = await Deno.readTextFile(`${checkout}README.md`);
   const line = /^deno install --global (.*) -n miniping dist\/cli\.js$/m.exec(readme);
   if (line === null) throw new Error("README.md has no `deno install --global … -n miniping dist/cli.js` line");
   const args = ["install", "--global", ...line[1].split(" "), "-f", "--root", dir, "-n", "miniping", "dist/cli.js"];
-  const { code, stderr } = await new Deno.Command(deno, { args, cwd: root, stderr: "piped" }).output();
+  const { code, stderr } = await new Deno.Command(deno, { args, cwd: checkout, stderr: "piped" }).output();
   if (code !== 0) throw new Error(`deno ${args.join(" ")} failed: ${decoder.decode(stderr)}`);
   return `${dir}/bin/miniping`;
 }
