@@ -74,9 +74,10 @@ export const LIBC_SYMBOLS = {
   open: { parameters: ["buffer", "i32"], result: "i32" },
   // int *__errno_location(void);
   __errno_location: { parameters: [], result: "pointer" },
-  // void *dlopen(const char *filename, int flags); and void *dlsym(void *handle, const char *symbol); (glibc ≥ 2.34
-  // has them in libc.so.6). The result is declared as a struct of one pointer: it comes back in the same register as
-  // a pointer (x86-64 SysV, AArch64), and Deno compiles no fast-call trampoline for a symbol with a struct result.
+  // void *dlopen(const char *filename, int flags); and void *dlsym(void *handle, const char *symbol); they look the
+  // others up (see PLAIN_CALLS). glibc ≥ 2.34 has them in libc.so.6; with an older one the rest of the table is bound
+  // at once and these two are absent. The result is declared as a struct of one pointer: it comes back in the same
+  // register as a pointer (x86-64 SysV, AArch64), and Deno compiles no fast-call trampoline for a struct result.
   dlopen: { parameters: ["buffer", "i32"], result: { struct: ["pointer"] } },
   dlsym: { parameters: ["pointer", "buffer"], result: { struct: ["pointer"] } },
 } as const satisfies Deno.ForeignLibraryInterface;
@@ -149,7 +150,7 @@ function plainSymbol(name: SymbolName, address: (symbol: string) => NonNullable<
   const definition = LIBC_SYMBOLS[name] as Deno.ForeignFunction;
   let call: Call | undefined;
   return (...args) => {
-    if (++plainCalls === PLAIN_CALLS && symbols !== undefined) bindFast(symbols);
+    if (++plainCalls === PLAIN_CALLS && symbols !== undefined) upgrade(symbols);
     if (call === undefined) {
       const pointer = new Deno.UnsafeFnPointer(
         address(definition.name ?? name) as Deno.PointerObject<never>,
@@ -163,8 +164,20 @@ function plainSymbol(name: SymbolName, address: (symbol: string) => NonNullable<
 
 /** Binds the whole table with `Deno.dlopen` and puts its symbols in `table`'s place, for every holder of it. */
 function bindFast(table: Libc): Libc {
+  // All but the lookup pair: a glibc older than 2.34 has no dlsym in libc.so.6 (and then no table entry for it).
+  const { dlopen: _dlopen, dlsym: _dlsym, ...rest } = LIBC_SYMBOLS;
+  const fast = open(rest);
   bound = "fast";
-  return Object.assign(table, open(LIBC_SYMBOLS));
+  return Object.assign(table, fast);
+}
+
+/** {@linkcode bindFast} in the middle of a run: should the table not bind, the plain calls go on working. */
+function upgrade(table: Libc): void {
+  try {
+    bindFast(table);
+  } catch {
+    // Every call still works through its pointer, only ~1 µs slower.
+  }
 }
 
 /** The pointer in a one-pointer struct result (see the table's `dlsym`). */
