@@ -334,6 +334,8 @@ export class Engine {
   readonly #reply: ReplyDetails = { rtt: 0, clock: "user", ttl: null, bytes: 0 };
   /** What the matcher refills for each reply (read at once by `#apply`). */
   readonly #replyMatch: ReplyMatch<Probe> = { type: "reply", probe: PLACEHOLDER_PROBE, ttl: null, bytes: 0 };
+  /** The loop's macrotask hop: one for the engine's life, so that its one free hop (see Turn) is the engine's. */
+  readonly #turn = new Turn();
   /** Sends and reads so far: a turn that changed it was busy. */
   #activity = 0;
   /** Channels with probes staged for one `sendmmsg` at the end of the scheduler's drain. */
@@ -661,7 +663,7 @@ export class Engine {
    */
   async #run(): Promise<void> {
     const poller = this.#poller!;
-    const turn = new Turn();
+    const turn = this.#turn;
     let busy = false;
     try {
       while (this.#owners.size > 0) {
@@ -799,11 +801,14 @@ export class Engine {
 
   /** Reads the normal queue until it is empty; returns how many packets were read. */
   #drain(channel: Channel): number {
-    // One recvmmsg for up to 64 replies while every reply fits a batch slot; else one recvmsg each.
-    if (channel.largestReply <= BATCH_SLOT_BYTES) return this.#drainBatched(channel);
+    // One recvmmsg for up to 64 replies while every reply fits a batch slot; else one recvmsg each. Also one each
+    // while the table holds a single probe (one ping's reply): the batch buffers cost ~1 ms to set up at start-up.
+    if (channel.largestReply <= BATCH_SLOT_BYTES && channel.probes.size > 1) return this.#drainBatched(channel);
     const socket = channel.socket;
     let read = 0;
-    for (let i = 0; i < RECEIVE_BATCH && socket.fd !== -1; i++) {
+    // Once no run is attached nothing can match, and the loop is ending: a raw socket sees every ICMP message of the
+    // host, and the last reply of a run need not be followed by a drain of everyone else's.
+    for (let i = 0; i < RECEIVE_BATCH && socket.fd !== -1 && this.#owners.size > 0; i++) {
       const n = socket.receive(false);
       if (n >= 0) {
         read++;
@@ -819,7 +824,7 @@ export class Engine {
   #drainBatched(channel: Channel): number {
     const socket = channel.socket;
     let read = 0;
-    while (read < RECEIVE_BATCH && socket.fd !== -1) {
+    while (read < RECEIVE_BATCH && socket.fd !== -1 && this.#owners.size > 0) {
       const n = socket.receiveBatch();
       if (n < 0) {
         if (!this.#receiveFailed(channel, -n)) break;
@@ -851,8 +856,11 @@ export class Engine {
    * probe's transmit stamp (queued inside its `sendmsg`) is read before its reply.
    */
   #drainErrors(channel: Channel): number {
-    // A transmit stamp per probe: one recvmmsg for up to 64 entries while every quoted probe fits a slot.
-    if (channel.largestReply <= ERROR_BATCH_SLOT_BYTES) return this.#drainErrorsBatched(channel);
+    // A transmit stamp per probe: one recvmmsg for up to 64 entries while every quoted probe fits a slot (and, as in
+    // #drain, more than one probe is in the table).
+    if (channel.largestReply <= ERROR_BATCH_SLOT_BYTES && channel.probes.size > 1) {
+      return this.#drainErrorsBatched(channel);
+    }
     const socket = channel.socket;
     let read = 0;
     for (let i = 0; i < RECEIVE_BATCH && socket.fd !== -1; i++) {
@@ -987,31 +995,46 @@ export class Engine {
 
 /**
  * One macrotask hop without a timer (a timer hop costs ~2 ms): a message to itself on a MessageChannel, delivered
- * after every pending microtask. The channel keeps the process alive, so it lives only as long as the loop.
+ * after every pending microtask. The channel keeps the process alive, so it is closed whenever the loop ends, and
+ * opened again on the next hop. The very first hop is a microtask instead: a single ping on loopback has its reply
+ * queued by the time the send returns, and ends without ever opening the channel (~1 ms at start-up). Only one:
+ * runs that follow each other (a flood, a Pinger) restart the loop, and must still let timers and I/O in.
  */
 class Turn {
-  readonly #channel = new MessageChannel();
+  #channel: MessageChannel | undefined;
+  #used = false;
   #waiters: (() => void)[] = [];
 
-  constructor() {
-    this.#channel.port1.onmessage = () => {
+  next(): Promise<void> {
+    if (!this.#used) {
+      this.#used = true;
+      return Promise.resolve();
+    }
+    const channel = this.#channel ??= this.#open();
+    return new Promise((resolve) => {
+      this.#waiters.push(resolve);
+      if (this.#waiters.length === 1) channel.port2.postMessage(null);
+    });
+  }
+
+  #open(): MessageChannel {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const resolve of waiters) resolve();
     };
+    return channel;
   }
 
-  next(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#waiters.push(resolve);
-      if (this.#waiters.length === 1) this.#channel.port2.postMessage(null);
-    });
-  }
-
+  /** Closes the channel (the process may end) and releases any waiter. */
   close(): void {
-    this.#channel.port1.close();
-    this.#channel.port2.close();
-    for (const resolve of this.#waiters) resolve();
+    this.#channel?.port1.close();
+    this.#channel?.port2.close();
+    this.#channel = undefined;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
   }
 }
 
