@@ -4,20 +4,13 @@
  *
  * @module
  */
-import { monotonicMs } from "../ffi/clock.ts";
+import { epochMs, monotonicMs } from "../ffi/clock.ts";
 import type { SocketAddress } from "../ffi/sockaddr.ts";
 import { PingResult, type PingTally } from "../ping_result.ts";
 import type { Engine, Probe, ProbeOwner, SocketPool } from "./engine.ts";
 import type { ErrorDetails, ProbeEvent, ReplyDetails } from "./events.ts";
 import { drawn, drawToken } from "./payload.ts";
 import type { FireOutcome, Flow, PaceGroup } from "./scheduler.ts";
-
-/**
- * The wall clock in ms since the epoch at µs resolution (`Date.now()` has whole ms, and iputils' `-D` prints µs).
- */
-function epochMs(): number {
-  return performance.timeOrigin + performance.now();
-}
 
 /** How one target is probed. */
 export interface RunSettings {
