@@ -116,7 +116,7 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
     if (this.#sent === 0) this.#start = now;
     this.#sent++;
     const outcome = this.engine.transmit(this, this.#sent, nextToken(this.settings.size), this.settings.size);
-    if (outcome === "backoff") {
+    if (outcome === "backoff" || outcome === "busy") {
       this.#sent--;
       return outcome;
     }
