@@ -332,6 +332,8 @@ export interface EngineStats {
   sent: number;
   /** Replies accepted. */
   received: number;
+  /** Send batches handed to a worker thread (big batches; the kernel's work for them then runs beside the loop's). */
+  offloaded: number;
 }
 
 /** The engine. Use {@linkcode engine} for the process-wide instance; a `Pinger` owns one of its own. */
@@ -355,6 +357,8 @@ export class Engine {
   #received = 0;
   /** Batches in flight on worker threads. */
   #flights = 0;
+  /** Batches handed to worker threads so far. */
+  #offloaded = 0;
   /** Whether the last step left sends waiting for a socket busy sending. */
   #blocked = false;
   /** Resolves the loop's wait for the next landing. */
@@ -481,6 +485,7 @@ export class Engine {
       sendBackoffs: this.#scheduler.stats.backoffs,
       sent: this.#scheduler.stats.sent,
       received: this.#received,
+      offloaded: this.#offloaded,
     };
   }
 
@@ -621,6 +626,7 @@ export class Engine {
     }
     this.#activity++;
     this.#flights++;
+    this.#offloaded++;
     flight.then(() => this.#landed(channel));
   }
 
