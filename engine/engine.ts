@@ -627,7 +627,7 @@ export class Engine {
     this.#activity++;
     this.#flights++;
     this.#offloaded++;
-    flight.then(() => this.#landed(channel));
+    flight.then(() => this.#landed(channel)).catch((error) => this.#failAll(error));
   }
 
   /**

@@ -577,7 +577,12 @@ export class IcmpSocket implements Disposable {
   /** The batch whose messages leave next: leftovers first. */
   #head(): SendBatch | undefined {
     const leftover = this.#leftover;
-    return leftover !== null && leftover.count > 0 ? leftover : this.#sendBatch;
+    if (leftover === null) return this.#sendBatch;
+    if (leftover.count > 0) return leftover;
+    // All sent (or dropped): the batch serves the next launch.
+    this.#leftover = null;
+    this.#spareBatch ??= leftover;
+    return this.#sendBatch;
   }
 
   /**
