@@ -507,9 +507,6 @@ export class Engine {
     const channel = pool.pick(cost);
     if (channel === null) return "backoff";
     const socket = channel.socket;
-    const key = channel.allocateKey();
-    const length = writeProbe(socket.packet, family, key >>> 16, key & 0xffff, token, size);
-    let failure = 0;
     // A full batch goes now (or waits for the one in flight); a full socket leaves this probe for after the back-off.
     if (socket.stagingFull) {
       if (socket.sending) {
@@ -518,6 +515,9 @@ export class Engine {
       }
       if (!this.#flush(channel)) return "backoff";
     }
+    const key = channel.allocateKey();
+    const length = writeProbe(socket.packet, family, key >>> 16, key & 0xffff, token, size);
+    let failure = 0;
     // Datagram sockets learn their identifier from the first send, which goes out alone.
     if (socket.canStage(length) && (socket.kind === "raw" || channel.ident !== -1)) {
       socket.stage(length, owner.destination.sockaddr, owner.control, key);
