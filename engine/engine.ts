@@ -117,8 +117,11 @@ export class Probe implements MatchableProbe {
     public sentRealtime: number,
     /** CLOCK_MONOTONIC ms, taken with `sentRealtime`. */
     public sentMonotonic: number,
-    /** When it times out, CLOCK_MONOTONIC ms. */
-    readonly deadline: number,
+    /**
+     * When it times out, CLOCK_MONOTONIC ms: `sentMonotonic` + timeout when it was staged. A batch sent later by a
+     * worker thread moves `sentMonotonic`, and the expiry then gives the probe its full timeout from there.
+     */
+    public deadline: number,
   ) {}
 
   /** The probed address bytes. */
@@ -880,6 +883,13 @@ export class Engine {
     for (let probe = this.#heap.peek(); probe !== undefined && probe.deadline <= now; probe = this.#heap.peek()) {
       this.#heap.pop();
       if (probe.state === State.Done) continue;
+      // Its batch left later than it was staged (a worker thread sent it): the timeout counts from the send.
+      const due = probe.sentMonotonic + probe.owner.timeout;
+      if (due > probe.deadline) {
+        probe.deadline = due;
+        this.#heap.push(probe);
+        continue;
+      }
       const wasPending = probe.state === State.Pending;
       const owner = probe.owner;
       this.#finish(probe);
