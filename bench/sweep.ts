@@ -247,7 +247,7 @@ function goals(rows: Row[]): string[] {
         `(goal ≤ ${GOAL.wallRatio}×, must ≤ ${GOAL.mustRatio}×: ${verdict}); peak RSS ${fixed(mini.rssMiB, 1)} MiB ` +
         `(goal ≤ ${GOAL.rssMiB}: ${mini.rssMiB <= GOAL.rssMiB ? "met" : "NOT met"}); false loss ${
           fixed(mini.falseLoss, 0)
-        } (goal 0: ${mini.falseLoss === 0 ? "met" : "NOT met"}).`,
+        } (goal 0: ${Number.isNaN(mini.falseLoss) ? "not measured" : mini.falseLoss === 0 ? "met" : "NOT met"}).`,
     );
   }
   return out;
