@@ -563,7 +563,10 @@ export class IcmpSocket implements Disposable {
     return (this.#sendBatch?.end ?? 0) === SEND_BATCH;
   }
 
-  /** Messages of a landed batch that its `sendmmsg` did not send: they leave first, through {@linkcode IcmpSocket.sendStaged}. */
+  /**
+   * Messages of a landed batch that its `sendmmsg` did not send: they leave first, through
+   * {@linkcode IcmpSocket.sendStaged}.
+   */
   get leftover(): number {
     return this.#leftover?.count ?? 0;
   }
@@ -593,15 +596,17 @@ export class IcmpSocket implements Disposable {
    */
   stage(length: number, sockaddr: Uint8Array, control: Uint8Array | null, txKey = 0): void {
     const batch = this.#sendBatch ??= new SendBatch();
-    if (batch.end === batch.start) this.#takeSendStamps();
+    if (batch.end === batch.start) {
+      this.#sentMonotonic.take();
+      this.#sentRealtime.take();
+      this.#convertSendStamps();
+    }
     const withCmsg = this.txStamps && this.txKeys.mode === "cmsg";
     batch.put(this.packet.subarray(0, length), sockaddr, control, txKey, withCmsg);
   }
 
-  /** Raw readings first, conversions after: nothing between the two clocks may allocate. */
-  #takeSendStamps(): void {
-    this.#sentMonotonic.take();
-    this.#sentRealtime.take();
+  /** Makes the last raw clock readings {@linkcode IcmpSocket.sentMonotonic} and {@linkcode IcmpSocket.sentRealtime}. */
+  #convertSendStamps(): void {
     this.sentMonotonic = this.#sentMonotonic.ms;
     this.sentRealtime = this.#sentRealtime.ms;
   }
@@ -669,8 +674,12 @@ export class IcmpSocket implements Disposable {
     this.#sendBatch = this.#spareBatch ?? new SendBatch();
     this.#spareBatch = undefined;
     const vector = batch.vector.subarray(batch.start * MMSGHDR.size);
-    this.#takeSendStamps();
-    const call = libc().sendmmsg_async(this.#fd, vector, batch.count, 0);
+    const count = batch.count;
+    // Raw readings first, conversions after the call: nothing between the clock and the send may allocate.
+    this.#sentMonotonic.take();
+    this.#sentRealtime.take();
+    const call = libc().sendmmsg_async(this.#fd, vector, count, 0);
+    this.#convertSendStamps();
     // Deno does not pin buffers passed to nonblocking calls: `batch`, which owns every buffer the kernel reads
     // (the vector points into its data, name, control and iovec arrays), stays referenced by #flying until then.
     return call.then((sent) => this.#land(batch, sent), () => this.#land(batch, -1));
