@@ -8,7 +8,7 @@
  */
 import { permissionHelp, privilegeFacts } from "./permission_help.ts";
 import { monotonicMs, realtimeToMs } from "../ffi/clock.ts";
-import { Errno, POLLERR, POLLIN, SO_EE_ORIGIN_TIMESTAMPING } from "../ffi/constants.ts";
+import { Errno, POLLERR, POLLIN } from "../ffi/constants.ts";
 import { readTxStamp, TxStamp } from "../ffi/timestamping.ts";
 import { isBroadcast } from "../ffi/broadcast.ts";
 import { strerror, SystemCallError } from "../ffi/errno.ts";
@@ -31,9 +31,11 @@ import {
   matchQueuedError,
   type PacketMatch,
   type ReceivedPacket,
+  type ReplyMatch,
 } from "./matcher.ts";
 import { writeProbe } from "./payload.ts";
-import { chooseRtt } from "./rtt.ts";
+import { ProbeTable } from "./probe_table.ts";
+import { chooseClock } from "./rtt.ts";
 import { BACKOFF_MS, type FireOutcome, PaceGroup, Scheduler } from "./scheduler.ts";
 
 /** What the engine needs of a run (one target's probes): where to send, how, and where outcomes go. */
@@ -50,9 +52,9 @@ export interface ProbeOwner {
   readonly timeout: number;
   /** Make RTTs from the kernel's transmit and receive stamps when they are present and plausible. */
   readonly kernelTimestamps: boolean;
-  /** The probe's first matching reply, within its timeout. */
+  /** The probe's first matching reply, within its timeout. `reply` is the engine's, refilled for the next one. */
   onReply(probe: Probe, reply: ReplyDetails): void;
-  /** Another copy of an answered probe's reply. */
+  /** Another copy of an answered probe's reply (`reply` as for `onReply`). */
   onDuplicate(probe: Probe, reply: ReplyDetails): void;
   /** A reply for the probe failed the checksum or the payload comparison. */
   onCorrupted(probe: Probe): void;
@@ -122,6 +124,8 @@ export class Probe implements MatchableProbe {
      * worker thread moves `sentMonotonic`, and the expiry then gives the probe its full timeout from there.
      */
     public deadline: number,
+    /** Where its token starts in `token` (a pool shared with other probes). */
+    public tokenAt = 0,
   ) {}
 
   /** The probed address bytes. */
@@ -148,6 +152,9 @@ const NO_OWNER: ProbeOwner = {
   onFailure: ignore,
   firstProbe: null,
 };
+
+/** Stands in for a probe in the engine's reply match until the matcher fills one in (nothing reads it before). */
+const PLACEHOLDER_PROBE = null as unknown as Probe;
 
 /** Messages read per socket per wake-up before the loop moves on (sends, deadlines, other sockets). */
 const RECEIVE_BATCH = 4096;
@@ -186,7 +193,8 @@ const SEND_SOCKETS = 2;
 
 /** One socket with its probe table. */
 export class Channel {
-  readonly probes = new Map<number, Probe>();
+  /** Outstanding probes by key (a Map's interface, without its garbage per insert and delete). */
+  readonly probes = new ProbeTable<Probe>();
   /** Receive-buffer bytes that outstanding probes' replies may take. */
   pendingCost = 0;
   /** The kernel's receive-buffer budget (SO_RCVBUF read back). */
@@ -352,6 +360,10 @@ export class Engine {
   #closing: IcmpSocket[] = [];
   #woken = false;
   readonly #txStamp = new TxStamp();
+  /** What `onReply` and `onDuplicate` receive: one object, refilled for each reply. */
+  readonly #reply: ReplyDetails = { rtt: 0, clock: "user", ttl: null, bytes: 0 };
+  /** What the matcher refills for each reply (read at once by `#apply`). */
+  readonly #replyMatch: ReplyMatch<Probe> = { type: "reply", probe: PLACEHOLDER_PROBE, ttl: null, bytes: 0 };
   /** Sends and reads so far: a turn that changed it was busy. */
   #activity = 0;
   /** Channels with probes staged for one `sendmmsg` at the end of the scheduler's drain. */
@@ -499,9 +511,10 @@ export class Engine {
    * Sends probe number `seq` of `owner` now, or stages it for the one `sendmmsg` per socket that ends this drain
    * (see `#sendStaged`). Returns `"sent"` (a staged probe the local stack then refuses is reported through
    * `owner.onError` when the batch goes), `"spent"` when the local stack refused it (reported through `owner.onError`
-   * before this returns), or `"backoff"` when the socket is full and nothing was sent.
+   * before this returns), or `"backoff"` when the socket is full and nothing was sent. The payload's token is
+   * `token` from `tokenAt` (see payload.ts).
    */
-  transmit(owner: ProbeOwner, seq: number, token: Uint8Array, size: number): FireOutcome {
+  transmit(owner: ProbeOwner, seq: number, token: Uint8Array, size: number, tokenAt = 0): FireOutcome {
     const pool = owner.pool;
     const family = pool.family;
     const packetBytes = 8 + size + (family === 4 && pool.kind === "raw" ? 20 : 0);
@@ -519,7 +532,7 @@ export class Engine {
       if (!this.#flush(channel)) return "backoff";
     }
     const key = channel.allocateKey();
-    const length = writeProbe(socket.packet, family, key >>> 16, key & 0xffff, token, size);
+    const length = writeProbe(socket.packet, family, key >>> 16, key & 0xffff, token, size, tokenAt);
     let failure = 0;
     // Datagram sockets learn their identifier from the first send, which goes out alone.
     if (socket.canStage(length) && (socket.kind === "raw" || channel.ident !== -1)) {
@@ -549,6 +562,7 @@ export class Engine {
       socket.sentRealtime,
       socket.sentMonotonic,
       socket.sentMonotonic + owner.timeout,
+      tokenAt,
     );
     if (failure !== 0) {
       probe.state = State.Done;
@@ -828,7 +842,10 @@ export class Engine {
   }
 
   #readReady(poller: Poller): void {
-    for (const [i, channel] of this.#watched.entries()) {
+    // By index: entries() made an array per socket per turn.
+    const watched = this.#watched;
+    for (let i = 0; i < watched.length; i++) {
+      const channel = watched[i];
       if (channel.socket.fd === -1) continue;
       const events = poller.revents(i);
       if (events & POLLERR) this.#drainErrors(channel);
@@ -922,6 +939,7 @@ export class Engine {
     this.#heap.remove(probe);
     probe.owner = NO_OWNER;
     probe.token = EMPTY;
+    probe.tokenAt = 0;
   }
 
   /** Reads the normal queue until it is empty; returns how many packets were read. */
@@ -1014,15 +1032,26 @@ export class Engine {
     packet.data = socket.received;
     packet.from = socket.receivedAddress;
     packet.ttl = socket.ancillary.ttl;
-    const match = matchPacket(packet, channel.lookup);
+    const match = matchPacket(packet, channel.lookup, this.#replyMatch);
     if (match !== null) this.#apply(channel, match);
   }
 
   #onQueuedEntry(channel: Channel): void {
     const socket = channel.socket;
+    // Most entries are transmit stamps: read as such straight from the control data (the ancillary data of the entry
+    // is then never parsed), and only another origin's extended error goes on to the matcher.
+    const tx = this.#txStamp;
+    const status = readTxStamp(
+      socket.family,
+      socket.receivedControl,
+      socket.receivedControlLength,
+      socket.receivedFlags,
+      tx,
+    );
+    if (status === "stamp") return this.#onTxStamp(channel, tx);
+    // A cut or foreign timestamping entry is dropped, and that probe's RTT is then made without it (`clock: "rx"`).
+    if (status !== "error") return;
     const ancillary = socket.ancillary;
-    if (!ancillary.hasError) return;
-    if (ancillary.errorOrigin === SO_EE_ORIGIN_TIMESTAMPING) return this.#onTxStamp(channel);
     const offender = fromSockaddr(ancillary.offender);
     const match = matchQueuedError(
       {
@@ -1041,22 +1070,9 @@ export class Engine {
     if (match !== null) this.#apply(channel, match);
   }
 
-  /**
-   * A transmit stamp: kept on its probe. A cut or foreign entry is dropped, and that probe's RTT is then made
-   * without it (`clock: "rx"`).
-   */
-  #onTxStamp(channel: Channel): void {
-    const socket = channel.socket;
-    const tx = this.#txStamp;
-    const status = readTxStamp(
-      socket.family,
-      socket.receivedControl,
-      socket.receivedControlLength,
-      socket.receivedFlags,
-      tx,
-    );
-    if (status !== "stamp") return;
-    const probe = channel.probes.get(socket.txKeys.keyOf(tx.counter));
+  /** A transmit stamp: kept on its probe. */
+  #onTxStamp(channel: Channel, tx: TxStamp): void {
+    const probe = channel.probes.get(channel.socket.txKeys.keyOf(tx.counter));
     if (probe !== undefined && Number.isNaN(probe.sentKernel)) probe.sentKernel = realtimeToMs(tx.sec, tx.nsec);
   }
 
@@ -1094,8 +1110,14 @@ export class Engine {
       }
       if (!Number.isNaN(probe.sentKernel)) kernel = received - probe.sentKernel;
     }
-    const { rtt, clock } = chooseRtt({ user, rx, kernel });
-    const reply: ReplyDetails = { rtt, clock, ttl, bytes };
+    const clock = chooseClock(user, rx, kernel);
+    const rtt = clock === "kernel" ? kernel! : clock === "rx" ? rx! : user;
+    // One object for every reply: owners read it during the call (a run copies what it keeps).
+    const reply = this.#reply;
+    reply.rtt = rtt;
+    reply.clock = clock;
+    reply.ttl = ttl;
+    reply.bytes = bytes;
     if (probe.state === State.Answered) {
       owner.onDuplicate(probe, reply);
     } else if (probe.state === State.Pending && rtt <= owner.timeout) {

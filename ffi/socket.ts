@@ -60,6 +60,8 @@ import { awaitReceiveStamping, enableTimestamping, TxKeyTable } from "./timestam
 /** Raw sockets need CAP_NET_RAW; datagram ICMP sockets need the caller's group in `net.ipv4.ping_group_range`. */
 export type IcmpSocketKind = "raw" | "datagram";
 
+/** An empty name, shared. */
+const NO_BYTES = new Uint8Array(0);
 /** The largest IP datagram, so no reply is ever cut short. */
 const MAX_DATAGRAM = 65535;
 /** Room for the stamp, the TTL and an extended error with its offender, with slack. */
@@ -155,6 +157,11 @@ class BatchBuffers {
   readonly slotNames: Uint8Array[] = [];
   readonly slotControls: Uint8Array[] = [];
   readonly slotControlViews: DataView[] = [];
+  /**
+   * The last data view made of each slot, handed out again while the length repeats (every reply of a run has the
+   * same size): a fresh view per message cost ~100 B of garbage each.
+   */
+  readonly #dataViews: Uint8Array[] = [];
 
   constructor(readonly slotBytes: number) {
     this.data = new Uint8Array(RECEIVE_BATCH * slotBytes);
@@ -177,9 +184,32 @@ class BatchBuffers {
     }
   }
 
-  /** Resets the value-result lengths of every slot before a call. */
+  /** The first `length` bytes of slot `i`'s data, as a view that may be the one returned last time for that slot. */
+  dataView(i: number, length: number): Uint8Array {
+    const last = this.#dataViews[i];
+    if (last !== undefined && last.length === length) return last;
+    return this.#dataViews[i] = this.slotData[i].subarray(0, length);
+  }
+
+  /**
+   * Slots whose value-result fields a call may have changed: those it returned, and the one after (where a call that
+   * fails part-way stopped). All of them before the first call.
+   */
+  #dirty = RECEIVE_BATCH;
+
+  /** Records that the last call returned `n` messages (or failed, `n` ≤ 0). */
+  used(n: number): void {
+    this.#dirty = Math.min(RECEIVE_BATCH, Math.max(n, 0) + 1);
+  }
+
+  /**
+   * Resets the value-result lengths before a call, of the slots the last call may have changed: a batch that brought
+   * two messages costs two resets, not 64.
+   */
   reset(): void {
-    for (let i = 0; i < RECEIVE_BATCH; i++) {
+    const dirty = this.#dirty;
+    this.#dirty = 0;
+    for (let i = 0; i < dirty; i++) {
       const at = i * MMSGHDR.size + MMSGHDR.header;
       this.view.setUint32(at + MSGHDR.namelen, SOCKADDR_STORAGE_SIZE, true);
       writeU64(this.view, at + MSGHDR.controllen, CONTROL_SIZE);
@@ -322,7 +352,26 @@ export class IcmpSocket implements Disposable {
   /** Maps a transmit stamp's `ee_data` back to the key given to {@linkcode IcmpSocket.send}. */
   readonly txKeys: TxKeyTable = new TxKeyTable();
   /** Ancillary data of the last receive. */
-  readonly ancillary: ReceivedAncillary = new ReceivedAncillary();
+  get ancillary(): ReceivedAncillary {
+    // Parsed on first use: a transmit stamp's entry is read by readTxStamp alone.
+    if (this.#unparsedControl !== null) {
+      this.#ancillary.parse(this.#unparsedControl, this.#unparsedView!, this.#unparsedLength);
+      this.#unparsedControl = null;
+    }
+    return this.#ancillary;
+  }
+  readonly #ancillary = new ReceivedAncillary();
+  /** The control data of the last receive while {@linkcode IcmpSocket.ancillary} has not parsed it. */
+  #unparsedControl: Uint8Array | null = null;
+  #unparsedView: DataView | null = null;
+  #unparsedLength = 0;
+
+  /** Keeps the received control data for {@linkcode IcmpSocket.ancillary} to parse when asked. */
+  #setControl(control: Uint8Array, view: DataView, length: number): void {
+    this.#unparsedControl = control;
+    this.#unparsedView = view;
+    this.#unparsedLength = length;
+  }
   /** Where the address sits in a sockaddr of this family. */
   readonly #span: { offset: number; length: number };
   /** The size of a sockaddr of this family: what the kernel fills in for every message. */
@@ -332,6 +381,8 @@ export class IcmpSocket implements Disposable {
   readonly #rxAddress: Uint8Array;
   #slotNames: Uint8Array[] = [];
   #slotAddresses: Uint8Array[] = [];
+  #errorSlotNames: Uint8Array[] = [];
+  #errorSlotAddresses: Uint8Array[] = [];
 
   private constructor(fd: number, family: 4 | 6, kind: IcmpSocketKind) {
     this.#fd = fd;
@@ -360,6 +411,11 @@ export class IcmpSocket implements Disposable {
     if (length === this.#nameSize && fullName !== undefined && fullAddress !== undefined) {
       this.receivedName = fullName;
       this.receivedAddress = fullAddress;
+      return;
+    }
+    if (length === 0) {
+      // A transmit stamp's entry has no name: no views for it.
+      this.receivedName = this.receivedAddress = NO_BYTES;
       return;
     }
     this.receivedName = name.subarray(0, length);
@@ -728,7 +784,7 @@ export class IcmpSocket implements Disposable {
     this.receivedFlags = rx.headerView.getInt32(MSGHDR.flags, true);
     this.receivedControl = rx.controlView;
     this.receivedControlLength = controlLength;
-    this.ancillary.parse(rx.control, rx.controlView, controlLength);
+    this.#setControl(rx.control, rx.controlView, controlLength);
     return n;
   }
 
@@ -742,6 +798,7 @@ export class IcmpSocket implements Disposable {
     const batch = this.#batch ??= this.#newBatch();
     batch.reset();
     const n = libc().recvmmsg(this.#fd, batch.vector, RECEIVE_BATCH, MSG_DONTWAIT, null);
+    batch.used(n);
     if (n === -1) return -errno();
     this.receivedMonotonic = monotonicMs();
     return n;
@@ -749,10 +806,26 @@ export class IcmpSocket implements Disposable {
 
   #newBatch(): BatchBuffers {
     const batch = new BatchBuffers(BATCH_SLOT_BYTES);
-    const { offset, length } = this.#span;
-    this.#slotNames = batch.slotNames.map((name) => name.subarray(0, this.#nameSize));
-    this.#slotAddresses = this.#slotNames.map((name) => name.subarray(offset, offset + length));
+    this.#slotNames = this.#fullNames(batch);
+    this.#slotAddresses = this.#addressesOf(this.#slotNames);
     return batch;
+  }
+
+  #newErrorBatch(): BatchBuffers {
+    const batch = new BatchBuffers(ERROR_BATCH_SLOT_BYTES);
+    this.#errorSlotNames = this.#fullNames(batch);
+    this.#errorSlotAddresses = this.#addressesOf(this.#errorSlotNames);
+    return batch;
+  }
+
+  /** Per-slot views of a full-size name, made once. */
+  #fullNames(batch: BatchBuffers): Uint8Array[] {
+    return batch.slotNames.map((name) => name.subarray(0, this.#nameSize));
+  }
+
+  #addressesOf(names: Uint8Array[]): Uint8Array[] {
+    const { offset, length } = this.#span;
+    return names.map((name) => name.subarray(offset, offset + length));
   }
 
   /**
@@ -762,32 +835,42 @@ export class IcmpSocket implements Disposable {
    * {@linkcode IcmpSocket.selectError} each), or minus the errno.
    */
   receiveErrorBatch(): number {
-    const batch = this.#errorBatch ??= new BatchBuffers(ERROR_BATCH_SLOT_BYTES);
+    const batch = this.#errorBatch ??= this.#newErrorBatch();
     batch.reset();
     const n = libc().recvmmsg(this.#fd, batch.vector, RECEIVE_BATCH, MSG_DONTWAIT | MSG_ERRQUEUE, null);
+    batch.used(n);
     return n === -1 ? -errno() : n;
   }
 
-  /** Makes entry `i` of the last {@linkcode IcmpSocket.receiveErrorBatch} the received message. */
+  /**
+   * Makes entry `i` of the last {@linkcode IcmpSocket.receiveErrorBatch} the received message. Its views (data, name,
+   * address) may be the ones an earlier message of the same slot had: like the bytes, they are valid until the next
+   * receive.
+   */
   selectError(i: number): void {
     const batch = this.#errorBatch!;
     const at = i * MMSGHDR.size;
     const length = batch.view.getUint32(at + MMSGHDR.len, true);
-    this.received = batch.slotData[i].subarray(0, Math.min(length, ERROR_BATCH_SLOT_BYTES));
+    this.received = batch.dataView(i, Math.min(length, ERROR_BATCH_SLOT_BYTES));
     const nameLength = batch.view.getUint32(at + MSGHDR.namelen, true);
-    this.#setName(batch.slotNames[i], Math.min(nameLength, SOCKADDR_STORAGE_SIZE));
+    this.#setName(
+      batch.slotNames[i],
+      Math.min(nameLength, SOCKADDR_STORAGE_SIZE),
+      this.#errorSlotNames[i],
+      this.#errorSlotAddresses[i],
+    );
     this.receivedFlags = batch.view.getInt32(at + MSGHDR.flags, true);
     this.receivedControl = batch.slotControlViews[i];
     this.receivedControlLength = Math.min(readU64(batch.view, at + MSGHDR.controllen), CONTROL_SIZE);
-    this.ancillary.parse(batch.slotControls[i], batch.slotControlViews[i], this.receivedControlLength);
+    this.#setControl(batch.slotControls[i], batch.slotControlViews[i], this.receivedControlLength);
   }
 
-  /** Makes message `i` of the last {@linkcode IcmpSocket.receiveBatch} the received one. */
+  /** Makes message `i` of the last {@linkcode IcmpSocket.receiveBatch} the received one (views as for `selectError`). */
   select(i: number): void {
     const batch = this.#batch!;
     const at = i * MMSGHDR.size;
     const length = batch.view.getUint32(at + MMSGHDR.len, true);
-    this.received = batch.slotData[i].subarray(0, Math.min(length, BATCH_SLOT_BYTES));
+    this.received = batch.dataView(i, Math.min(length, BATCH_SLOT_BYTES));
     const nameLength = batch.view.getUint32(at + MSGHDR.namelen, true);
     this.#setName(
       batch.slotNames[i],
@@ -796,7 +879,7 @@ export class IcmpSocket implements Disposable {
       this.#slotAddresses[i],
     );
     const controlLength = Math.min(readU64(batch.view, at + MSGHDR.controllen), CONTROL_SIZE);
-    this.ancillary.parse(batch.slotControls[i], batch.slotControlViews[i], controlLength);
+    this.#setControl(batch.slotControls[i], batch.slotControlViews[i], controlLength);
   }
 
   /** Closes the descriptor. Safe to call twice. */
