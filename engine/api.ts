@@ -36,7 +36,7 @@ export async function pingWith(engine: Engine, host: string, options: PingOption
     return verdict(host, result, errors, o.throwOnTimeout ?? false);
   } finally {
     o.signal?.removeEventListener("abort", stop);
-    call.close();
+    await call.close();
   }
 }
 
@@ -197,7 +197,7 @@ class Sweep implements RunListener {
       if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#drained = resolve);
     } finally {
       signal?.removeEventListener("abort", abort);
-      this.#call.close();
+      await this.#call.close();
     }
     if (this.#failed) throw this.#failure;
     return this.options.collect === false ? [] : this.#entries;

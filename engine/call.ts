@@ -114,10 +114,14 @@ export class Call {
     return pool;
   }
 
-  /** Ends the call: its queued sends are dropped and its sockets released. Runs must have ended. Idempotent. */
-  close(): void {
+  /**
+   * Ends the call: its queued sends are dropped and its sockets released. Runs must have ended. Idempotent. Resolves
+   * once the descriptors the call was last to use are closed (a batch in flight keeps one open until it lands).
+   */
+  async close(): Promise<void> {
     this.engine.closeGroup(this.group);
-    for (const pool of this.#pools.values()) this.engine.releasePool(pool);
+    const released = [...this.#pools.values()].map((pool) => this.engine.releasePool(pool));
     this.#pools.clear();
+    await Promise.all(released);
   }
 }

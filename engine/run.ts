@@ -175,7 +175,7 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
     const size = this.settings.size;
     drawToken(size);
     const outcome = this.engine.transmit(this, this.#sent, drawn.bytes, size, drawn.at);
-    if (outcome === "backoff") {
+    if (outcome === "backoff" || outcome === "busy") {
       this.#sent--;
       return outcome;
     }

@@ -31,6 +31,9 @@ export const LIBC_SYMBOLS = {
   sendmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   // int sendmmsg(int sockfd, struct mmsghdr *msgvec, unsigned int vlen, int flags);
   sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+  // The same sendmmsg on a worker thread (Deno's blocking pool; the call resolves a Promise): a big batch's kernel
+  // work overlaps the caller's. errno is that thread's: a short count is sent again on the calling thread.
+  sendmmsg_async: { name: "sendmmsg", parameters: ["i32", "buffer", "u32", "i32"], result: "i32", nonblocking: true },
   // ssize_t recvmsg(int fd, struct msghdr *msg, int flags);
   recvmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   // int recvmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout);

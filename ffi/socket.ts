@@ -241,6 +241,17 @@ class SendBatch {
   start = 0;
   end = 0;
 
+  /** Messages staged and not yet sent. */
+  get count(): number {
+    return this.end - this.start;
+  }
+
+  /** Forgets the first `count` messages (sent, or refused for good). */
+  drop(count: number): void {
+    this.start += count;
+    if (this.start >= this.end) this.start = this.end = 0;
+  }
+
   constructor() {
     for (let i = 0; i < SEND_BATCH; i++) {
       const at = i * MMSGHDR.size + MMSGHDR.header;
@@ -299,7 +310,18 @@ export class IcmpSocket implements Disposable {
   readonly #rx: MessageBuffers;
   #batch: BatchBuffers | undefined;
   #errorBatch: BatchBuffers | undefined;
+  /** Where {@linkcode IcmpSocket.stage} puts messages. */
   #sendBatch: SendBatch | undefined;
+  /** The batch a worker thread is sending (see {@linkcode IcmpSocket.launchStaged}), or null. */
+  #flying: SendBatch | null = null;
+  /** A landed batch's unsent messages: they leave before the staged ones. */
+  #leftover: SendBatch | null = null;
+  /** An empty batch for the next launch to stage into. */
+  #spareBatch: SendBatch | undefined;
+  /** The descriptor kept open by {@linkcode IcmpSocket.close} until the batch in flight lands. */
+  #heldFd = -1;
+  /** Callers of {@linkcode IcmpSocket.whenClosed} waiting for that landing. */
+  #closeWaiters: (() => void)[] = [];
   /** Where callers build the next packet before {@linkcode IcmpSocket.send}. */
   readonly packet: Uint8Array;
   readonly #sentMonotonic = new Stamp(CLOCK_MONOTONIC);
@@ -587,16 +609,39 @@ export class IcmpSocket implements Disposable {
     return (this.#sendBatch?.end ?? 0) < SEND_BATCH;
   }
 
-  /** Messages staged and not yet sent. */
+  /** Messages not yet sent: a landed batch's leftovers, then those staged (not those in flight). */
   get staged(): number {
-    const batch = this.#sendBatch;
-    return batch === undefined ? 0 : batch.end - batch.start;
+    return (this.#leftover?.count ?? 0) + (this.#sendBatch?.count ?? 0);
   }
 
-  /** The key of the first staged message (see {@linkcode IcmpSocket.staged}). */
+  /** Whether every slot of the staging batch is taken. */
+  get stagingFull(): boolean {
+    return (this.#sendBatch?.end ?? 0) === SEND_BATCH;
+  }
+
+  /**
+   * Messages of a landed batch that its `sendmmsg` did not send: they leave first, through
+   * {@linkcode IcmpSocket.sendStaged}.
+   */
+  get leftover(): number {
+    return this.#leftover?.count ?? 0;
+  }
+
+  /** The key of the next message {@linkcode IcmpSocket.sendStaged} sends (see {@linkcode IcmpSocket.staged}). */
   get stagedKey(): number {
-    const batch = this.#sendBatch!;
+    const batch = this.#head()!;
     return batch.keys[batch.start];
+  }
+
+  /** The batch whose messages leave next: leftovers first. */
+  #head(): SendBatch | undefined {
+    const leftover = this.#leftover;
+    if (leftover === null) return this.#sendBatch;
+    if (leftover.count > 0) return leftover;
+    // All sent (or dropped): the batch serves the next launch.
+    this.#leftover = null;
+    this.#spareBatch ??= leftover;
+    return this.#sendBatch;
   }
 
   /**
@@ -610,36 +655,108 @@ export class IcmpSocket implements Disposable {
     if (batch.end === batch.start) {
       this.#sentMonotonic.take();
       this.#sentRealtime.take();
-      this.sentMonotonic = this.#sentMonotonic.ms;
-      this.sentRealtime = this.#sentRealtime.ms;
+      this.#convertSendStamps();
     }
     const withCmsg = this.txStamps && this.txKeys.mode === "cmsg";
     batch.put(this.packet.subarray(0, length), sockaddr, control, txKey, withCmsg);
   }
 
+  /** Makes the last raw clock readings {@linkcode IcmpSocket.sentMonotonic} and {@linkcode IcmpSocket.sentRealtime}. */
+  #convertSendStamps(): void {
+    this.sentMonotonic = this.#sentMonotonic.ms;
+    this.sentRealtime = this.#sentRealtime.ms;
+  }
+
   /**
-   * Sends the staged messages with one `sendmmsg`. Returns how many left (they are no longer staged), or minus the
-   * errno of the first staged message when none did: it stays staged (see {@linkcode IcmpSocket.dropStaged}).
+   * Sends the next messages (a landed batch's leftovers, else the staged ones) with one `sendmmsg` on this thread.
+   * Returns how many left (they are no longer staged), or minus the errno of the first message when none did: it
+   * stays staged (see {@linkcode IcmpSocket.dropStaged}). Not while a batch is in flight.
    */
   sendStaged(): number {
-    const batch = this.#sendBatch;
-    if (batch === undefined || batch.end === batch.start) return 0;
+    const batch = this.#head();
+    if (batch === undefined || batch.count === 0) return 0;
     const vector = batch.vector.subarray(batch.start * MMSGHDR.size);
-    const sent = libc().sendmmsg(this.#fd, vector, batch.end - batch.start, 0);
+    const sent = libc().sendmmsg(this.#fd, vector, batch.count, 0);
     if (sent === -1) return -errno();
-    if (this.txStamps && this.txKeys.mode === "counter") {
-      for (let i = 0; i < sent; i++) this.txKeys.afterSend(batch.keys[batch.start + i], 0, false);
-    }
-    this.dropStaged(sent);
+    this.#afterBatch(batch, sent);
     return sent;
   }
 
-  /** Forgets the first `count` staged messages (sent, or refused for good). */
+  /** Records `sent` messages of `batch` as sent. */
+  #afterBatch(batch: SendBatch, sent: number): void {
+    if (this.txStamps && this.txKeys.mode === "counter") {
+      for (let i = 0; i < sent; i++) this.txKeys.afterSend(batch.keys[batch.start + i], 0, false);
+    }
+    batch.drop(sent);
+  }
+
+  /** Forgets the next `count` messages of {@linkcode IcmpSocket.sendStaged}'s (refused for good). */
   dropStaged(count: number): void {
-    const batch = this.#sendBatch;
-    if (batch === undefined) return;
-    batch.start += count;
-    if (batch.start >= batch.end) batch.start = batch.end = 0;
+    this.#head()?.drop(count);
+  }
+
+  /** The keys of the batch in flight (empty when none). */
+  get flyingKeys(): Float64Array {
+    const batch = this.#flying;
+    return batch === null ? new Float64Array(0) : batch.keys.subarray(batch.start, batch.end);
+  }
+
+  /** Whether a batch is in flight on a worker thread. */
+  get sending(): boolean {
+    return this.#flying !== null;
+  }
+
+  /**
+   * Whether {@linkcode IcmpSocket.launchStaged} may send the staged messages on a worker thread: none in flight, no
+   * leftovers, and transmit stamps keyed by cmsg (counter keys are recorded after the call, and a stamp may be read
+   * before a worker's call returns).
+   */
+  get canLaunch(): boolean {
+    return this.#flying === null && this.leftover === 0 && this.#fd !== -1 &&
+      (!this.txStamps || this.txKeys.mode === "cmsg");
+  }
+
+  /**
+   * Sends the staged messages with one `sendmmsg` on a worker thread of Deno's blocking pool, so that the kernel's
+   * work for them (on a veth path the whole echo runs inside the sender's call) overlaps the caller's. The send
+   * stamps are taken again immediately before the call; staging goes on into another batch meanwhile. Resolves,
+   * once the call returned, with how many left; the rest (all, for -1) become {@linkcode IcmpSocket.leftover},
+   * to be sent on this thread, where errno can be read (the worker's is its own). Only when
+   * {@linkcode IcmpSocket.canLaunch} and something is staged.
+   */
+  launchStaged(): Promise<number> {
+    const batch = this.#sendBatch!;
+    this.#flying = batch;
+    this.#sendBatch = this.#spareBatch ?? new SendBatch();
+    this.#spareBatch = undefined;
+    const vector = batch.vector.subarray(batch.start * MMSGHDR.size);
+    const count = batch.count;
+    // Raw readings first, conversions after the call: nothing between the clock and the send may allocate.
+    this.#sentMonotonic.take();
+    this.#sentRealtime.take();
+    const call = libc().sendmmsg_async(this.#fd, vector, count, 0);
+    this.#convertSendStamps();
+    // Deno does not pin buffers passed to nonblocking calls: `batch`, which owns every buffer the kernel reads
+    // (the vector points into its data, name, control and iovec arrays), stays referenced by #flying until then.
+    return call.then((sent) => this.#land(batch, sent), () => this.#land(batch, -1));
+  }
+
+  #land(batch: SendBatch, sent: number): number {
+    this.#flying = null;
+    if (sent > 0) this.#afterBatch(batch, sent);
+    if (this.#heldFd !== -1) {
+      // Closed while in flight: the descriptor was kept for the worker's call.
+      libc().close(this.#heldFd);
+      this.#heldFd = -1;
+      batch.drop(batch.count);
+      for (const resolve of this.#closeWaiters.splice(0)) resolve();
+    }
+    if (batch.count > 0) {
+      this.#leftover = batch;
+    } else {
+      this.#spareBatch = batch;
+    }
+    return sent;
   }
 
   /**
@@ -768,10 +885,22 @@ export class IcmpSocket implements Disposable {
   /** Closes the descriptor. Safe to call twice. */
   close(): void {
     if (this.#fd === -1) return;
-    libc().close(this.#fd);
+    // A batch in flight still uses the descriptor: it is closed when the batch lands.
+    if (this.#flying !== null) this.#heldFd = this.#fd;
+    else libc().close(this.#fd);
     this.#fd = -1;
     // Staged messages die with the socket.
-    this.dropStaged(this.staged);
+    this.#sendBatch?.drop(SEND_BATCH);
+    this.#leftover?.drop(SEND_BATCH);
+  }
+
+  /**
+   * Resolves once a closed socket's descriptor is released: at once, or when the batch in flight that still uses it
+   * lands (see {@linkcode IcmpSocket.launchStaged}).
+   */
+  whenClosed(): Promise<void> {
+    if (this.#heldFd === -1) return Promise.resolve();
+    return new Promise((resolve) => this.#closeWaiters.push(resolve));
   }
 
   /** Same as {@linkcode IcmpSocket.close}, for `using`. */
