@@ -1,6 +1,6 @@
 /**
  * Probe payloads without a buffer per probe: a random token (a place in a shared pool filled 64 KiB at a time, so
- * one `getrandom` call serves 4,096 probes), then a counting pattern (byte i = i & 0xff) that makes damage
+ * one `getRandomValues` call serves 4,096 probes), then a counting pattern (byte i = i & 0xff) that makes damage
  * anywhere visible. The packet is written straight into the socket's send buffer, and replies are checked against
  * the token and the pattern.
  *
@@ -8,9 +8,6 @@
  */
 import { frameEchoRequest } from "../icmp/echo.ts";
 import { ECHO_HEADER_LENGTH } from "../icmp/constants.ts";
-import { Errno } from "../ffi/constants.ts";
-import { errno, SystemCallError } from "../ffi/errno.ts";
-import { libc } from "../ffi/libc.ts";
 
 /** Leading payload bytes that are random per probe, so no other packet can pass for a reply. */
 export const TOKEN_BYTES = 16;
@@ -35,32 +32,12 @@ export function drawToken(size: number): void {
   const length = tokenLength(size);
   if (offset + length > pool.length) {
     // A new pool rather than a refill: tokens handed out earlier stay valid in the old one.
-    pool = randomBytes(POOL_BYTES);
+    pool = crypto.getRandomValues(new Uint8Array(POOL_BYTES));
     offset = 0;
   }
   drawn.bytes = pool;
   drawn.at = offset;
   offset += length;
-}
-
-/**
- * `length` random bytes from the kernel's generator through libc's `getrandom`, not `crypto.getRandomValues`: the
- * engine calls libc anyway, and Web Crypto's first use pages in more of the `deno` binary (~0.3 MiB peak RSS and
- * ~0.2 ms for `miniping -c 1`, bench/startup.ts). A read of more than 256 bytes may come back short (a signal), so
- * it loops.
- */
-function randomBytes(length: number): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(length);
-  for (let filled = 0; filled < length;) {
-    const got = libc().getrandom(bytes.subarray(filled), BigInt(length - filled), 0);
-    if (got === -1) {
-      const code = errno();
-      if (code === Errno.EINTR) continue;
-      throw new SystemCallError("getrandom", code);
-    }
-    filled += got;
-  }
-  return bytes;
 }
 
 /** A fresh random token for a payload of `size` bytes, as a view of its own ({@linkcode drawToken} without one). */

@@ -54,8 +54,6 @@ export const LIBC_SYMBOLS = {
   write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   // ssize_t read(int fd, void *buf, size_t count);
   read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
-  // ssize_t getrandom(void *buf, size_t buflen, unsigned int flags);
-  getrandom: { parameters: ["buffer", "usize", "u32"], result: "i32" },
   // int clock_gettime(clockid_t clockid, struct timespec *tp);
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   // int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res);
