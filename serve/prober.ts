@@ -107,6 +107,8 @@ export class Prober {
   readonly #controller = new AbortController();
   readonly #inFlight = new Set<Promise<void>>();
   #hosts: string[] = [];
+  /** The targets' states, in the order of #hosts: built once per target list, not once per round. */
+  #states: TargetState[] = [];
   #round: Round = { states: [], hosts: [], slices: 1 };
   #timer: ReturnType<typeof setTimeout> | undefined;
   #started = 0;
@@ -137,7 +139,7 @@ export class Prober {
     const next = [...new Set(hosts)];
     const keep = new Set(next);
     for (const host of this.#hosts) if (!keep.has(host)) this.#metrics.remove(host);
-    for (const host of next) this.#metrics.target(host);
+    this.#states = next.map((host) => this.#metrics.target(host));
     this.#hosts = next;
   }
 
@@ -179,7 +181,7 @@ export class Prober {
   #newRound(): Round {
     const hosts = this.#hosts;
     const slices = Math.max(1, Math.min(hosts.length, Math.floor(this.#options.period / MIN_SLICE_MS)));
-    return { hosts, states: hosts.map((host) => this.#metrics.target(host)), slices };
+    return { hosts, states: this.#states, slices };
   }
 
   #runSlice(round: Round, k: number): void {
