@@ -86,6 +86,8 @@ const DIGIT_0 = 0x30;
 const MAX_VALUE_BYTES = 26;
 /** Size of the chunks a scrape is written in: large enough that the copies dominate, small enough to stream. */
 export const CHUNK_BYTES = 256 * 1024;
+/** Chunk size for the small families written when a scrape begins. */
+const SMALL_CHUNK_BYTES = 4096;
 
 /** Writes `v`'s digits at `pos` (a safe integer ≥ 0 below 10^6); returns the position after them. */
 function putSmallInteger(buf: Uint8Array, pos: number, v: number): number {
@@ -285,30 +287,48 @@ export interface FamilyOptions {
   buckets?: readonly number[];
 }
 
-/**
- * The rows of each table as they were when a scrape began: a scrape streams
- * over several event-loop turns, and targets that come and go meanwhile must
- * not leave a series out of one family and in another, or in one twice.
- */
-export class ScrapeRows {
-  readonly #rows = new Map<Table, readonly Row[]>();
+/** A table's rows and their values as they were at one instant. */
+export interface TableSnapshot {
+  /** The rows, in order. */
+  readonly rows: readonly Row[];
+  /** Row i's values start at i × width. */
+  readonly values: Float64Array;
+  /** Values per row. */
+  readonly width: number;
+}
 
-  /** The rows of `table` for this scrape, taken on first use. */
-  of(table: Table): readonly Row[] {
-    let rows = this.#rows.get(table);
-    if (rows === undefined) this.#rows.set(table, rows = table.rows());
-    return rows;
+/**
+ * Every table's snapshot for one scrape, taken once and shared by the
+ * table's families: a scrape streams over several event-loop turns while
+ * probes keep completing, and its samples must still be one instant's (a
+ * target's requests and replies from the same moment, each series once).
+ */
+export class TableSnapshots {
+  readonly #snapshots = new Map<Table, TableSnapshot>();
+
+  /** The snapshot of `table`, taken on first use. */
+  of(table: Table): TableSnapshot {
+    let snapshot = this.#snapshots.get(table);
+    if (snapshot === undefined) this.#snapshots.set(table, snapshot = table.snapshot());
+    return snapshot;
   }
 }
+
+/** Writes one family's part of a scrape, yielding whenever full chunks are waiting. */
+export type FamilyWriter = (out: ChunkWriter) => Generator<void, void, undefined>;
 
 /** Something the registry writes out: a family's header and samples. */
 export interface Renderable {
   /** Full sample name (counters end in `_total`). */
   readonly name: string;
-  /** The table whose rows this family writes, if any. */
-  readonly table?: Table;
-  /** Writes the family into `out`, yielding whenever full chunks are waiting. */
-  render(out: ChunkWriter, format: ExpositionFormat, rows: ScrapeRows): Generator<void, void, undefined>;
+  /**
+   * Fixes what this family writes in a scrape that begins now.
+   *
+   * @param format The exposition format.
+   * @param tables The scrape's table snapshots.
+   * @returns The writer of the family's part.
+   */
+  begin(format: ExpositionFormat, tables: TableSnapshots): FamilyWriter;
 }
 
 /** A family's fixed byte strings, encoded once. */
@@ -445,17 +465,23 @@ export class Family<T extends Scalar | Histogram = Scalar | Histogram> implement
     return this.#children.size;
   }
 
-  /** Writes this family's lines. */
-  *render(out: ChunkWriter, format: ExpositionFormat): Generator<void, void, undefined> {
+  /** Writes the family now (it is small): the scrape then copies these bytes. */
+  begin(format: ExpositionFormat): FamilyWriter {
+    const now = new ChunkWriter(SMALL_CHUNK_BYTES);
+    this.#write(now, format);
+    const chunks = now.finish();
+    return function* (out) {
+      for (const chunk of chunks) out.bytes(chunk);
+    };
+  }
+
+  #write(out: ChunkWriter, format: ExpositionFormat): void {
     const b = this.#bytes;
     out.bytes(b.headerFor(format));
-    // A child added while the scrape streams is written if the walk has not passed it yet, which is harmless: a
-    // family's children are each written at most once.
     for (const child of this.#children.values()) {
       if (child instanceof Histogram) {
         putHistogram(out, b, child.open, child.bucketPrefix, child.counts, 0, child.sum, child.count);
       } else out.line(b.name, child.open, child.value);
-      if (out.full.length > 0) yield;
     }
   }
 }
@@ -558,6 +584,19 @@ export class Table {
   }
 
   /**
+   * The rows and a copy of their values, as they are now.
+   *
+   * @returns The snapshot.
+   */
+  snapshot(): TableSnapshot {
+    const rows = this.rows();
+    const width = this.#width;
+    const values = new Float64Array(rows.length * width);
+    for (let i = 0; i < rows.length; i++) values.set(rows[i]!.values, i * width);
+    return { rows, values, width };
+  }
+
+  /**
    * Counts one observation in a row's histogram.
    *
    * @param row The row.
@@ -589,15 +628,18 @@ export class ColumnFamily implements Renderable {
     this.#column = column;
   }
 
-  /** Writes this family's lines. */
-  *render(out: ChunkWriter, format: ExpositionFormat, rows: ScrapeRows): Generator<void, void, undefined> {
+  /** Writes the column's values as of the scrape's snapshot. */
+  begin(format: ExpositionFormat, tables: TableSnapshots): FamilyWriter {
     const b = this.#bytes;
+    const { rows, values, width } = tables.of(this.table);
     const column = this.#column;
-    out.bytes(b.headerFor(format));
-    for (const row of rows.of(this.table)) {
-      out.line(b.name, row.open, row.values[column]!);
-      if (out.full.length > 0) yield;
-    }
+    return function* (out) {
+      out.bytes(b.headerFor(format));
+      for (let i = 0; i < rows.length; i++) {
+        out.line(b.name, rows[i]!.open, values[i * width + column]!);
+        if (out.full.length > 0) yield;
+      }
+    };
   }
 }
 
@@ -616,16 +658,20 @@ export class TableHistogram implements Renderable {
     this.table = table;
   }
 
-  /** Writes this family's lines. */
-  *render(out: ChunkWriter, format: ExpositionFormat, rows: ScrapeRows): Generator<void, void, undefined> {
+  /** Writes the histograms as of the scrape's snapshot. */
+  begin(format: ExpositionFormat, tables: TableSnapshots): FamilyWriter {
     const b = this.#bytes;
+    const { rows, values, width } = tables.of(this.table);
     const at = this.table.histogramAt;
-    out.bytes(b.headerFor(format));
-    for (const row of rows.of(this.table)) {
-      const v = row.values;
-      putHistogram(out, b, row.open, row.bucketPrefix, v, at + 2, v[at]!, v[at + 1]!);
-      if (out.full.length > 0) yield;
-    }
+    return function* (out) {
+      out.bytes(b.headerFor(format));
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i]!;
+        const v = i * width + at;
+        putHistogram(out, b, row.open, row.bucketPrefix, values, v + 2, values[v]!, values[v + 1]!);
+        if (out.full.length > 0) yield;
+      }
+    };
   }
 }
 
@@ -650,16 +696,15 @@ export class Registry {
    * @returns The chunks, in order.
    */
   chunks(format: ExpositionFormat): Generator<Uint8Array<ArrayBuffer>, void, undefined> {
-    // The rows are fixed now, not when the first chunk is pulled.
-    const rows = new ScrapeRows();
-    for (const family of this.#families) if (family.table !== undefined) rows.of(family.table);
-    return this.#write(format, rows);
+    // Every value is fixed now, not as the chunks are pulled.
+    const tables = new TableSnapshots();
+    return this.#write(format, this.#families.map((family) => family.begin(format, tables)));
   }
 
-  *#write(format: ExpositionFormat, rows: ScrapeRows): Generator<Uint8Array<ArrayBuffer>, void, undefined> {
+  *#write(format: ExpositionFormat, writers: FamilyWriter[]): Generator<Uint8Array<ArrayBuffer>, void, undefined> {
     const out = new ChunkWriter();
-    for (const family of this.#families) {
-      for (const _ of family.render(out, format, rows)) yield* out.full.splice(0);
+    for (const write of writers) {
+      for (const _ of write(out)) yield* out.full.splice(0);
     }
     if (format === "openmetrics") out.ascii("# EOF\n");
     yield* out.finish();

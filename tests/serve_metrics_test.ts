@@ -222,13 +222,15 @@ Deno.test("registry: a scrape streams in chunks of bounded size, each row writte
   const chunks = [...registry.chunks("prometheus")];
   ok(chunks.length > 1 && chunks.every((c) => c.length <= CHUNK_BYTES), `${chunks.length} chunks`);
   equal(new TextDecoder().decode(concat(chunks)), whole);
-  // Rows that come and go while a scrape is being written: it ends with the rows it started with, each once, in
-  // every family.
+  // Rows that come and go and values that change while a scrape is being written: it is still the instant it began,
+  // each series once, in every family.
   const it = registry.chunks("prometheus");
   table.delete(rows[0]!);
+  rows[1]!.values[0]!++;
   const first = it.next().value!;
   table.delete(rows[4999]!);
   table.add(["late"]);
+  table.observe(rows[4998]!, 0.05);
   equal(new TextDecoder().decode(concat([first, ...it])), whole);
   equal(registry.render("prometheus").match(/^c_total\{host="late"\} 0$/gm)?.length, 1);
 });
