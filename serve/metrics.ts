@@ -325,6 +325,18 @@ export class ServeMetrics {
   }
 
   /**
+   * The exposition in chunks, every value fixed when this is called (see {@linkcode ServeMetrics.stream}).
+   *
+   * @param format Text format or OpenMetrics.
+   * @param stats The engine's health, when an engine is running.
+   * @returns The chunks, written as they are pulled.
+   */
+  chunks(format: ExpositionFormat, stats?: EngineStats): Generator<Uint8Array<ArrayBuffer>, void, undefined> {
+    this.#setEngine(stats);
+    return this.#registry.chunks(format);
+  }
+
+  /**
    * The exposition as bytes (see {@linkcode ServeMetrics.stream}).
    *
    * @param format Text format or OpenMetrics.
