@@ -7,8 +7,11 @@
  *
  * ```sh
  * sudo deno run -A bench/serve.ts [--targets 100,300,1000,10000] [--rounds 3] [--warmup 15] [--measure 60]
- *   [--tools miniping,smokeping]
+ *   [--tools miniping,smokeping,baseline] [--baseline DIR]
  * ```
+ *
+ * `baseline` is `miniping serve` from another checkout (`--baseline DIR`, e.g. a `git archive` of an older commit),
+ * run in turn with the others for paired before/after figures.
  *
  * Prints a markdown table of medians over the rounds. Needs root, `ip`, `tcpdump`, `curl`,
  * `prometheus-smokeping-prober`.
@@ -27,6 +30,7 @@ const args = parseArgs({
     measure: { type: "string", default: "60" },
     tools: { type: "string", default: "miniping,smokeping" },
     sample: { type: "string", default: "5" },
+    baseline: { type: "string" },
   },
 }).values;
 const SIZES = args.targets.split(",").map(Number);
@@ -34,13 +38,14 @@ const ROUNDS = Number(args.rounds);
 const WARMUP_S = Number(args.warmup);
 const MEASURE_S = Number(args.measure);
 const TOOLS = args.tools.split(",") as Tool[];
+if (TOOLS.includes("baseline") && args.baseline === undefined) throw new Error("--tools baseline needs --baseline DIR");
 const SAMPLE = Number(args.sample);
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const PORT = 9374;
 const METRICS = `http://127.0.0.1:${PORT}/metrics`;
 const CLK_TCK = 100;
 
-type Tool = "miniping" | "smokeping";
+type Tool = "miniping" | "smokeping" | "baseline";
 
 /** One run of one tool. */
 interface Run {
@@ -49,6 +54,7 @@ interface Run {
   rss60: number | null;
   peakRss: number;
   scrapeMs: number | null;
+  fetchMs: number | null;
   sent: number | null;
   received: number | null;
   biasUs: number | null;
@@ -135,6 +141,26 @@ async function scrape(lab: Lab, dir: string, count = 1) {
   }
 }
 
+/** Median time of `count` scrapes by Deno's fetch, run inside h (the body read whole, as Prometheus would). */
+async function fetchScrape(lab: Lab, count = 3): Promise<number | null> {
+  const script = `const times = [];
+for (let i = 0; i < ${count}; i++) {
+  const t = performance.now();
+  const r = await fetch(${
+    JSON.stringify(METRICS)
+  }, { headers: { accept: "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5" } });
+  await r.arrayBuffer();
+  times.push(performance.now() - t);
+}
+console.log(JSON.stringify(times));`;
+  const r = await lab.exec("h", [Deno.execPath(), "eval", script]);
+  if (r.code !== 0) {
+    console.error(`fetch scrape failed: ${r.stderr}`);
+    return null;
+  }
+  return median(JSON.parse(r.stdout) as number[]);
+}
+
 /** tcpdump in h on the link to r1, for the sample targets only. */
 function capture(lab: Lab, hosts: string[]) {
   const filter = `icmp and (${hosts.map((h) => `host ${h}`).join(" or ")})`;
@@ -167,7 +193,7 @@ function wireMeans(text: string, from: number, to: number): Map<string, number> 
 }
 
 async function startTool(lab: Lab, tool: Tool, hosts: string[], dir: string): Promise<Deno.ChildProcess> {
-  if (tool === "miniping") {
+  if (tool === "miniping" || tool === "baseline") {
     await Deno.writeTextFile(`${dir}/targets`, hosts.join("\n"));
     return lab.spawn("h", [
       Deno.execPath(),
@@ -176,7 +202,7 @@ async function startTool(lab: Lab, tool: Tool, hosts: string[], dir: string): Pr
       "--allow-ffi",
       "--allow-net",
       "--allow-read",
-      CLI,
+      tool === "baseline" ? `${args.baseline}/cli.ts` : CLI,
       "serve",
       "--listen",
       `127.0.0.1:${PORT}`,
@@ -220,6 +246,7 @@ async function runOnce(lab: Lab, tool: Tool, n: number, dir: string): Promise<Ru
     const cpu1 = await cpuSeconds(pid);
     const w1 = performance.now();
     const b = await scrape(lab, dir, 3);
+    const fetchMs = await fetchScrape(lab);
     dump.kill("SIGTERM");
     const wire = wireMeans(await dumpText, a?.at ?? 0, b?.at ?? 0);
     const { peak } = await memory(pid);
@@ -244,6 +271,7 @@ async function runOnce(lab: Lab, tool: Tool, n: number, dir: string): Promise<Ru
       rss60,
       peakRss: peak,
       scrapeMs: b?.ms ?? null,
+      fetchMs,
       sent,
       received,
       biasUs,
@@ -282,7 +310,7 @@ try {
         `| ${n} | ${tool} | ${fmt(m("cpuPercent"))} | ${fmt(m("rss10"))} | ${fmt(m("rss60"))} | ${
           fmt(m("peakRss"))
         } | ` +
-          `${fmt(m("scrapeMs"))} | ${sent === null ? "—" : `${received} / ${sent}`} | ` +
+          `${fmt(m("scrapeMs"))} | ${fmt(m("fetchMs"))} | ${sent === null ? "—" : `${received} / ${sent}`} | ` +
           `${sent === null || received === null || sent === 0 ? "—" : fmt(received / sent * 100, 2)} | ${
             fmt(m("biasUs"))
           } |`,
@@ -296,7 +324,7 @@ console.log(
   `Period 1 s, warm-up ${WARMUP_S} s, measured ${MEASURE_S} s, medians of ${ROUNDS} round(s), ${Deno.osRelease()}.\n`,
 );
 console.log(
-  "| targets | tool | CPU % of a core | RSS 10 s MiB | RSS 60 s MiB | peak RSS MiB | scrape ms | received / sent | replied % | RTT − wire µs |",
+  "| targets | tool | CPU % of a core | RSS 10 s MiB | RSS 60 s MiB | peak RSS MiB | scrape ms (curl) | scrape ms (fetch) | received / sent | replied % | RTT − wire µs |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const row of rows) console.log(row);

@@ -362,11 +362,11 @@ class FamilyBytes {
   headerFor(format: ExpositionFormat): Uint8Array {
     return format === "openmetrics" ? this.headerOpenMetrics : this.header;
   }
+}
 
-  /** `name_bucket{labels,le="` for one child's label text. */
-  bucketPrefix(name: string, labels: string): Uint8Array {
-    return ENCODER.encode(`${name}_bucket{${labels === "" ? "" : `${labels},`}le="`);
-  }
+/** `name_bucket{labels,le="`: what every bucket line of one histogram child starts with. */
+function bucketPrefixBytes(name: string, labels: string): Uint8Array {
+  return ENCODER.encode(`${name}_bucket{${labels === "" ? "" : `${labels},`}le="`);
 }
 
 /**
@@ -448,7 +448,7 @@ export class Family<T extends Scalar | Histogram = Scalar | Histogram> implement
     if (child === undefined) {
       const labels = labelText(this.labelNames, values);
       child = (this.type === "histogram"
-        ? new Histogram(openBytes(labels), this.#bytes.bucketPrefix(this.name, labels), this.#bounds)
+        ? new Histogram(openBytes(labels), bucketPrefixBytes(this.name, labels), this.#bounds)
         : new Scalar(openBytes(labels))) as T;
       this.#children.set(key, child);
     }
@@ -557,7 +557,7 @@ export class Table {
     const labels = labelText(this.labelNames, values);
     const bucketPrefix = this.#histogramName === undefined
       ? new Uint8Array(0)
-      : ENCODER.encode(`${this.#histogramName}_bucket{${labels === "" ? "" : `${labels},`}le="`);
+      : bucketPrefixBytes(this.#histogramName, labels);
     const row = new Row(values, openBytes(labels), bucketPrefix, this.#width);
     this.#rows.add(row);
     this.#snapshot = null;

@@ -189,6 +189,11 @@ Deno.test("server: routes serve the page, the metrics in both formats, and 404",
   const text = handler(new Request("http://x/metrics"));
   match(text.headers.get("content-type")!, /^text\/plain; version=0\.0\.4/);
   await text.body?.cancel();
+  // HEAD answers the headers without writing the exposition.
+  const head = handler(new Request("http://x/metrics", { method: "HEAD" }));
+  equal(head.status, 200);
+  equal(head.body, null);
+  match(head.headers.get("content-type")!, /^text\/plain; version=0\.0\.4/);
   equal(handler(new Request("http://x/nope")).status, 404);
   equal(handler(new Request("http://x/metrics", { method: "POST" })).status, 405);
 });
