@@ -105,7 +105,11 @@ function parseMetrics(text: string) {
   return byHost;
 }
 
-/** Scrapes /metrics from inside h with curl, as a Go scraper would read it; `ms` is the median of `count` scrapes. */
+/**
+ * Scrapes /metrics from inside h with curl, as a Go scraper would read it: the first scrape is kept for its counters;
+ * `ms` is the median time of the `count - 1` that follow (bodies to /dev/null, so a file write is not timed), or of
+ * the one scrape when `count` is 1.
+ */
 async function scrape(lab: Lab, dir: string, count = 1) {
   const file = `${dir}/scrape.txt`;
   const times: number[] = [];
@@ -118,7 +122,7 @@ async function scrape(lab: Lab, dir: string, count = 1) {
         "--max-time",
         "30",
         "-o",
-        file,
+        i === 0 ? file : "/dev/null",
         "-H",
         "Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
         "-w",
@@ -132,7 +136,7 @@ async function scrape(lab: Lab, dir: string, count = 1) {
         continue;
       }
       if (r.code !== 0) throw new Error(`curl exit ${r.code}`);
-      times.push(Number(r.stdout) * 1000);
+      if (i > 0 || count === 1) times.push(Number(r.stdout) * 1000);
     }
     return { metrics: parseMetrics(await Deno.readTextFile(file)), ms: median(times), at: Date.now() };
   } catch (error) {
@@ -245,7 +249,7 @@ async function runOnce(lab: Lab, tool: Tool, n: number, dir: string): Promise<Ru
     await at(WARMUP_S + MEASURE_S);
     const cpu1 = await cpuSeconds(pid);
     const w1 = performance.now();
-    const b = await scrape(lab, dir, 3);
+    const b = await scrape(lab, dir, 4);
     const fetchMs = await fetchScrape(lab);
     dump.kill("SIGTERM");
     const wire = wireMeans(await dumpText, a?.at ?? 0, b?.at ?? 0);
