@@ -352,9 +352,12 @@ export class Engine {
       try {
         pool.open();
       } catch (error) {
+        // Under "auto" any refusal of the datagram socket falls through to raw: the shared socket is only the
+        // unprivileged way in, and a raw socket that opens is the better answer to whatever refused it.
         if (
           error instanceof SystemCallError && error.syscall === "socket" &&
-          (PERMISSION_ERRORS.has(error.errno) || UNSUPPORTED_ERRORS.has(error.errno))
+          ((kind === "auto" && k === "datagram") || PERMISSION_ERRORS.has(error.errno) ||
+            UNSUPPORTED_ERRORS.has(error.errno))
         ) {
           refusals.push(error);
           continue;

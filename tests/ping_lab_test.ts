@@ -5,6 +5,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import type { PingOptions, PingResultJson, ProbeEvent } from "../mod.ts";
 import { EXPECTED_REPLY_TTL, Lab, labSkip } from "./lab/lab.ts";
 import { worldReadableCopy } from "./support/world_readable_copy.ts";
+import { setEchoIgnore, startForger } from "./lab/forger.ts";
 
 const skip = await labSkip();
 const root = new URL("../", import.meta.url).pathname;
@@ -333,32 +334,3 @@ Deno.test({
     );
   },
 });
-
-async function setEchoIgnore(lab: Lab, on: boolean): Promise<void> {
-  for (const key of ["net.ipv4.icmp_echo_ignore_all", "net.ipv6.icmp.echo_ignore_all"]) {
-    const out = await lab.exec("t", ["sysctl", "-qw", `${key}=${on ? 1 : 0}`]);
-    equal(out.code, 0, out.stderr);
-  }
-}
-
-async function startForger(lab: Lab, family: 4 | 6, modes: string, ...flags: string[]): Promise<AsyncDisposable> {
-  const child = lab.spawn("t", [
-    Deno.execPath(),
-    "run",
-    "--allow-ffi",
-    `${root}tests/fixtures/echo_forger.ts`,
-    String(family),
-    modes,
-    ...flags,
-  ], { stdout: "piped", stderr: "inherit" });
-  const reader = child.stdout!.pipeThrough(new TextDecoderStream()).getReader();
-  const { value } = await reader.read();
-  equal(value?.trim(), "ready");
-  return {
-    async [Symbol.asyncDispose]() {
-      child.kill("SIGKILL");
-      await reader.cancel().catch(() => {});
-      await child.status;
-    },
-  };
-}

@@ -7,10 +7,10 @@ import type { PingOptions, PingResultJson, ProbeEvent } from "../../mod.ts";
 import { startCapture } from "./capture.ts";
 import { Lab, labSkip } from "./lab.ts";
 import { account } from "./wire.ts";
+import { setEchoIgnore, startForger } from "./forger.ts";
 
 const skip = await labSkip();
 const CHILD = new URL("../fixtures/ping_child.ts", import.meta.url).pathname;
-const FORGER = new URL("../fixtures/echo_forger.ts", import.meta.url).pathname;
 /** An address of t that is neither probed nor on the path: the forger's "off-path" source. */
 const OFF_PATH = { 4: "198.18.4.77", 6: "fd00:5e:4::77" } as const;
 const KINDS = [["raw", 4], ["raw", 6], ["datagram", 4], ["datagram", 6]] as const;
@@ -29,30 +29,6 @@ async function child(lab: Lab, request: object, prefix: string[] = []): Promise<
   });
   if (out.code !== 0) throw new Error(`ping child exited ${out.code}: ${out.stderr}`);
   return JSON.parse(out.stdout) as Run;
-}
-
-async function setEchoIgnore(lab: Lab, on: boolean): Promise<void> {
-  for (const key of ["net.ipv4.icmp_echo_ignore_all", "net.ipv6.icmp.echo_ignore_all"]) {
-    const out = await lab.exec("t", ["sysctl", "-qw", `${key}=${on ? 1 : 0}`]);
-    equal(out.code, 0, out.stderr);
-  }
-}
-
-async function startForger(lab: Lab, family: 4 | 6, modes: string, ...flags: string[]): Promise<AsyncDisposable> {
-  const child = lab.spawn("t", [Deno.execPath(), "run", "--allow-ffi", FORGER, String(family), modes, ...flags], {
-    stdout: "piped",
-    stderr: "inherit",
-  });
-  const reader = child.stdout!.pipeThrough(new TextDecoderStream()).getReader();
-  const { value } = await reader.read();
-  equal(value?.trim(), "ready");
-  return {
-    async [Symbol.asyncDispose]() {
-      child.kill("SIGKILL");
-      await reader.cancel().catch(() => {});
-      await child.status;
-    },
-  };
 }
 
 /** Runs one ping with the forger as t's only responder and a capture in h. */
