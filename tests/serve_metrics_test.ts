@@ -276,3 +276,29 @@ function concat(chunks: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+Deno.test("server: /metrics streams over HTTP; concurrent and abandoned scrapes leave the others whole", async () => {
+  const metrics = new ServeMetrics();
+  for (let i = 0; i < 3000; i++) {
+    const host = `198.18.${i >> 8}.${i & 255}`;
+    metrics.record(metrics.target(host), host, { type: "reply", rtt: 0.25, ttl: 64, clock: "kernel" }, 0);
+  }
+  const handler = createHandler({
+    metrics,
+    period: 1000,
+    stats: () => ({ outstanding: 0, sockets: 1, sendBackoffs: 0 }),
+  });
+  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
+  const url = `http://127.0.0.1:${server.addr.port}/metrics`;
+  const accept = { accept: "application/openmetrics-text; version=1.0.0" };
+  // A scraper that gives up after the first chunk.
+  const abandoned = await fetch(url, { headers: accept });
+  const reader = abandoned.body!.getReader();
+  ok(!(await reader.read()).done);
+  await reader.cancel();
+  const [a, b] = await Promise.all([1, 2].map(async () => await (await fetch(url, { headers: accept })).text()));
+  ok(a!.length > 2 * CHUNK_BYTES, `${a!.length} bytes`);
+  equal(a, b);
+  equal(a, metrics.render("openmetrics", { outstanding: 0, sockets: 1, sendBackoffs: 0 }));
+  ok(a!.endsWith("# EOF\n"));
+});
