@@ -471,7 +471,10 @@ export class Family<T extends Scalar | Histogram = Scalar | Histogram> implement
     this.#write(now, format);
     const chunks = now.finish();
     return function* (out) {
-      for (const chunk of chunks) out.bytes(chunk);
+      for (const chunk of chunks) {
+        out.bytes(chunk);
+        if (out.full.length > 0) yield;
+      }
     };
   }
 
