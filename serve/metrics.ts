@@ -164,20 +164,22 @@ export class ServeMetrics {
       "counter",
       TIMEOUTS,
     );
+    // Registration order is output order: the ICMP errors sit between the timeouts and the corrupted replies.
+    const icmpErrors = scalar(
+      "miniping_icmp_errors_total",
+      "ICMP errors received for probes, by ICMP type, code and the router that sent them.",
+      "counter",
+      [...TARGET_LABELS, "icmp_type", "icmp_code", "router"],
+    );
+    column(
+      "miniping_corrupted_replies_total",
+      "Replies that failed the checksum or payload check.",
+      "counter",
+      CORRUPTED,
+    );
+    column("miniping_last_rtt_seconds", "Round-trip time of the last reply.", "gauge", LAST_RTT);
     this.#f = {
-      icmpErrors: scalar(
-        "miniping_icmp_errors_total",
-        "ICMP errors received for probes, by ICMP type, code and the router that sent them.",
-        "counter",
-        [...TARGET_LABELS, "icmp_type", "icmp_code", "router"],
-      ),
-      corrupted: column(
-        "miniping_corrupted_replies_total",
-        "Replies that failed the checksum or payload check.",
-        "counter",
-        CORRUPTED,
-      ),
-      lastRtt: column("miniping_last_rtt_seconds", "Round-trip time of the last reply.", "gauge", LAST_RTT),
+      icmpErrors,
       resolveErrors: scalar("miniping_resolve_errors_total", "Rounds in which the host did not resolve.", "counter", [
         "host",
       ]),
