@@ -1,5 +1,5 @@
 import { estimateHops, guessOs, type OsGuess } from "./stats/ttl.ts";
-import { interarrivalJitter, lossPercent, summarizeRtts } from "./stats/summary.ts";
+import { interarrivalJitter, lossPercent, type RttSummary, summarizeRtts } from "./stats/summary.ts";
 
 /** The plain-object form of a {@linkcode PingResult}, as produced by `toJSON()`. */
 export interface PingResultJson {
@@ -79,8 +79,19 @@ export interface PingTally {
 export interface PingResult extends Readonly<PingResultJson> {}
 
 /**
+ * The RTT statistics of each result with two RTTs or more, computed once when it is built. Held beside the results
+ * rather than in them: a result with one RTT (most results of a sweep) needs none, since that RTT is every statistic,
+ * and it then takes 104 B and its RTT list instead of 273 B.
+ */
+const summaries = new WeakMap<PingResult, RttSummary>();
+
+/**
  * The outcome of a {@linkcode ping} run: counts, loss and RTT statistics in milliseconds. Its fields are those of
- * {@linkcode PingResultJson}; `toJSON()` gives them as a plain object.
+ * {@linkcode PingResultJson}; `toJSON()` gives them as a plain object. The tally (`index`, `host`, `address`,
+ * `family`, `sent`, `duplicates`, `corrupted`, `errors`, `rtts`, `ttl`) is held as own properties; what is derived from
+ * it (`ok`, `received`, `loss`, `min` … `p95`, `hops`, `osGuess`) is getters, computed when read: a sweep keeps one
+ * result per target, and most are never asked for a median. So a spread (`{ ...result }`) copies the tally only: use
+ * `toJSON()` for every field.
  *
  * @example Build a result by hand
  * ```ts
@@ -97,7 +108,10 @@ export interface PingResult extends Readonly<PingResultJson> {}
  */
 export class PingResult {
   /** Tells a result from a `PingFailure` in `pingMany()`'s entries. */
-  readonly ok = true as const;
+  get ok(): true {
+    return true;
+  }
+
   /** Position of the target in `pingMany()`'s input; 0 for `ping()`. */
   readonly index: number;
 
@@ -108,8 +122,83 @@ export class PingResult {
    */
   constructor(tally: PingTally) {
     this.index = tally.index ?? 0;
-    // Written in place, not copied from a fresh object: a sweep builds one result per target.
-    fillFields(this as unknown as PingResultJson, tally);
+    const rtts = tally.rtts.slice();
+    // Each field is written here as `this.name = …`: V8 sizes an object by the writes of that form in its constructor,
+    // so every field sits inside it (written from a helper function, most went to a separate property array).
+    (this as unknown as PingResultJson).host = tally.host;
+    (this as unknown as PingResultJson).address = tally.address;
+    (this as unknown as PingResultJson).family = tally.family;
+    (this as unknown as PingResultJson).sent = tally.sent;
+    (this as unknown as PingResultJson).duplicates = tally.duplicates;
+    (this as unknown as PingResultJson).corrupted = tally.corrupted;
+    (this as unknown as PingResultJson).errors = tally.errors;
+    (this as unknown as PingResultJson).rtts = rtts;
+    (this as unknown as PingResultJson).ttl = tally.ttl;
+    // Checked as the eager fields were: a result is never built around counts that are not counts or a bad RTT.
+    lossPercent(tally.sent, rtts.length);
+    if (rtts.length > 1) summaries.set(this, summarizeRtts(rtts));
+    else if (rtts.length === 1 && !Number.isFinite(rtts[0])) summarizeRtts(rtts);
+  }
+
+  /** Probes answered by a matching echo reply in time. */
+  get received(): number {
+    return this.rtts.length;
+  }
+
+  /** The statistic `pick` of the result's summary, or its single RTT, or `null` without RTTs. */
+  #statistic(pick: "min" | "max" | "mean" | "median" | "p95"): number | null {
+    if (this.rtts.length > 1) return summaries.get(this)![pick];
+    return this.rtts.length === 0 ? null : this.rtts[0];
+  }
+
+  /** Percent of sent probes without a reply, 0–100. */
+  get loss(): number {
+    return lossPercent(this.sent, this.received);
+  }
+
+  /** Smallest RTT in ms, `null` without replies. */
+  get min(): number | null {
+    return this.#statistic("min");
+  }
+
+  /** Largest RTT in ms, `null` without replies. */
+  get max(): number | null {
+    return this.#statistic("max");
+  }
+
+  /** Mean RTT in ms, `null` without replies. */
+  get mean(): number | null {
+    return this.#statistic("mean");
+  }
+
+  /** Median RTT in ms, `null` without replies. */
+  get median(): number | null {
+    return this.#statistic("median");
+  }
+
+  /** Sample standard deviation of the RTTs in ms (n − 1); 0 with fewer than 2 replies. */
+  get jitter(): number {
+    return this.rtts.length > 1 ? summaries.get(this)!.jitter : 0;
+  }
+
+  /** RFC 3550 interarrival jitter of the RTTs in sequence order, in ms; 0 with fewer than 2 replies. */
+  get interarrivalJitter(): number {
+    return interarrivalJitter(this.rtts);
+  }
+
+  /** 95th percentile RTT in ms, `null` without replies. */
+  get p95(): number | null {
+    return this.#statistic("p95");
+  }
+
+  /** Hops estimated from `ttl`. */
+  get hops(): number | null {
+    return this.ttl === null ? null : estimateHops(this.ttl);
+  }
+
+  /** Operating-system class guessed from an IPv4 TTL; `null` for IPv6 or without replies. */
+  get osGuess(): OsGuess | null {
+    return this.ttl === null || this.family === 6 ? null : guessOs(this.ttl);
   }
 
   /** True when at least one reply arrived. */
@@ -133,50 +222,35 @@ export class PingResult {
     json.rtts = [...this.rtts];
     return json as unknown as PingResultJson;
   }
+
+  /** Shows every field in `console.log()`, the derived ones included (they are getters, which it would leave out). */
+  [Symbol.for("Deno.customInspect")](inspect: typeof Deno.inspect, options: Deno.InspectOptions): string {
+    return `PingResult ${inspect({ ok: this.ok, index: this.index, ...this.toJSON() }, options)}`;
+  }
 }
 
-/** Every field, in the order of `toJSON()`; the type checks that it lists each key of PingResultJson. */
-const FIELD_ORDER = Object.keys(deriveFields({
-  host: "",
-  address: "",
-  family: 4,
-  sent: 0,
-  rtts: [],
-  ttl: null,
-  duplicates: 0,
-  corrupted: 0,
-  errors: 0,
-})) as (keyof PingResultJson)[];
-
-function deriveFields(tally: PingTally): PingResultJson {
-  return fillFields({} as PingResultJson, tally);
-}
-
-/** Writes every field of `tally`'s result into `target`, in the order of `toJSON()`. */
-function fillFields(target: PingResultJson, tally: PingTally): PingResultJson {
-  const rtts = [...tally.rtts];
-  // A single RTT (most results of a sweep) is every statistic at once: no sorted copy, no summary object.
-  const single = rtts.length === 1 && Number.isFinite(rtts[0]) ? rtts[0] : undefined;
-  const summary = single === undefined ? summarizeRtts(rtts) : undefined;
-  target.host = tally.host;
-  target.address = tally.address;
-  target.family = tally.family;
-  target.sent = tally.sent;
-  target.received = rtts.length;
-  target.duplicates = tally.duplicates;
-  target.corrupted = tally.corrupted;
-  target.errors = tally.errors;
-  target.loss = lossPercent(tally.sent, rtts.length);
-  target.min = summary === undefined ? single! : summary.min;
-  target.max = summary === undefined ? single! : summary.max;
-  target.mean = summary === undefined ? single! : summary.mean;
-  target.median = summary === undefined ? single! : summary.median;
-  target.jitter = summary === undefined ? 0 : summary.jitter;
-  target.interarrivalJitter = interarrivalJitter(rtts);
-  target.p95 = summary === undefined ? single! : summary.p95;
-  target.rtts = rtts;
-  target.ttl = tally.ttl;
-  target.hops = tally.ttl === null ? null : estimateHops(tally.ttl);
-  target.osGuess = tally.ttl === null || tally.family === 6 ? null : guessOs(tally.ttl);
-  return target;
-}
+/** Every field, in the order of `toJSON()`, without the class-only `ok` and `index`. */
+const FIELD_ORDER = [
+  "host",
+  "address",
+  "family",
+  "sent",
+  "received",
+  "duplicates",
+  "corrupted",
+  "errors",
+  "loss",
+  "min",
+  "max",
+  "mean",
+  "median",
+  "jitter",
+  "interarrivalJitter",
+  "p95",
+  "rtts",
+  "ttl",
+  "hops",
+  "osGuess",
+] as const satisfies readonly (keyof PingResultJson)[];
+/** Fails to compile while FIELD_ORDER leaves out a field of PingResultJson. */
+const _everyField: Exclude<keyof PingResultJson, typeof FIELD_ORDER[number]> extends never ? true : never = true;

@@ -111,7 +111,7 @@ export class Pinger implements AsyncDisposable {
       this.#controller.abort(new Error("Cannot ping: the Pinger was closed"));
     }
     await Promise.allSettled([...this.#calls]);
-    this.#engine.closeAll();
+    await this.#engine.closeAll();
   }
 
   /** Same as {@linkcode Pinger.close}, for `await using`. */

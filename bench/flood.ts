@@ -6,8 +6,16 @@
  * in-tool rate divides by the tool's own figure where it gives one (miniping's `ping()` call, iputils' `time`).
  *
  * ```sh
- * deno run -A bench/flood.ts [--rounds 3] [--json] [--count 20000] [--families 4]
+ * deno run -A bench/flood.ts [--rounds 3] [--json] [--count 20000] [--families 4] [--sync on|off] [--capture on|off]
  * ```
+ *
+ * `--capture off` runs without tcpdump: at these rates it takes much of a core, which a process that sends from a
+ * second thread (miniping) feels and a single-threaded one (iputils) barely does. Loss then rests on the tools'
+ * own counts.
+ *
+ * `--sync on` (the default) adds a row for miniping with every send batch on the loop's thread
+ * (`MINIPING_SYNC_SENDS=1`, see `bench/lib/miniping_child.ts`) beside the default, which hands big batches to a
+ * worker thread.
  *
  * @module
  */
@@ -31,10 +39,11 @@ import { Wire, type WireCount } from "./lib/wire.ts";
 
 const CHILD = fileURLToPath(new URL("./lib/miniping_child.ts", import.meta.url));
 const RUN_LIMIT_MS = 600_000;
-const TOOLS = ["miniping", "iputils", "fping"] as const;
+const TOOLS = ["miniping", "miniping-sync", "iputils", "fping"] as const;
 type Tool = typeof TOOLS[number];
 const LABELS: Record<Tool, string> = {
   miniping: "miniping `ping(t, {count, interval: 0})`",
+  "miniping-sync": "miniping, sends on the loop's thread",
   iputils: "iputils `ping -n -q -f -c N`",
   fping: "`fping -c N -i 0 -p 0 -t 500 -q`",
 };
@@ -52,7 +61,7 @@ interface Run {
   received: number;
   /** The tool's own duration, when it reports one. */
   toolMs: number;
-  wire: WireCount;
+  wire: WireCount | null;
   error?: string;
 }
 
@@ -62,7 +71,8 @@ function argv(tool: Tool, family: 4 | 6, count: number): string[] {
   if (tool === "fping") {
     return ["fping", `-${family}`, "-c", String(count), "-i", "0", "-p", "0", "-t", "500", "-q", target];
   }
-  return [Deno.execPath(), "run", "-A", CHILD, "flood", target, String(count)];
+  const child = [Deno.execPath(), "run", "-A", CHILD, "flood", target, String(count)];
+  return tool === "miniping-sync" ? ["env", "MINIPING_SYNC_SENDS=1", ...child] : child;
 }
 
 const IPUTILS_SUMMARY = /(\d+) packets transmitted, (\d+) received.*time (\d+)ms/;
@@ -87,16 +97,22 @@ function parse(tool: Tool, stdout: string, stderr: string): { sent: number; rece
   return { sent: parsed.sent, received: parsed.received, toolMs: parsed.callMs };
 }
 
-async function runOnce(lab: Lab, tool: Tool, family: 4 | 6, round: number, count: number): Promise<Run> {
-  const wire = await Wire.start(lab);
+async function runOnce(
+  lab: Lab,
+  tool: Tool,
+  where: { family: 4 | 6; round: number },
+  options: { count: number; capture: boolean },
+): Promise<Run> {
+  const { family, round } = where;
+  const wire = options.capture ? await Wire.start(lab) : null;
   let m;
   try {
-    m = await measure(lab, "h", argv(tool, family, count), RUN_LIMIT_MS);
+    m = await measure(lab, "h", argv(tool, family, options.count), RUN_LIMIT_MS);
   } catch (error) {
-    await wire.stop().catch(() => {});
+    await wire?.stop().catch(() => {});
     throw error;
   }
-  const counted = await wire.stop();
+  const counted = wire === null ? null : await wire.stop();
   const base = { tool, family, round, wallMs: m.wallMs, cpuMs: m.cpuMs, rssMiB: m.maxRssKiB / 1024, wire: counted };
   try {
     // fping and iputils exit 1 when a reply was missing: that is loss, a figure.
@@ -140,9 +156,9 @@ function summarize(runs: Run[], family: 4 | 6, tool: Tool): Row {
     rssMiB: medianOf(ok.map((r) => r.rssMiB)),
     lossPercent: medianOf(ok.map((r) => (100 * (r.sent - r.received)) / r.sent)),
     worstLost: ok.length === 0 ? NaN : Math.max(...ok.map((r) => r.sent - r.received)),
-    wireRequests: medianOf(ok.map((r) => r.wire.requests)),
-    wireReplies: medianOf(ok.map((r) => r.wire.replies)),
-    dropped: mine.reduce((n, r) => n + (r.wire.dropped ?? 0), 0),
+    wireRequests: medianOf(ok.map((r) => r.wire?.requests ?? NaN)),
+    wireReplies: medianOf(ok.map((r) => r.wire?.replies ?? NaN)),
+    dropped: mine.reduce((n, r) => n + (r.wire?.dropped ?? 0), 0),
     ok: ok.length,
     rates,
     failures: mine.filter((r) => r.error !== undefined).map((r) => `round ${r.round + 1}: ${r.error}`),
@@ -206,7 +222,9 @@ function goals(rows: Row[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(Deno.args, { count: "20000", families: "4" });
+  const flags = parseFlags(Deno.args, { count: "20000", families: "4", sync: "on", capture: "on" });
+  const tools = TOOLS.filter((tool) => tool !== "miniping-sync" || flags.extra.sync === "on");
+  const capture = flags.extra.capture !== "off";
   const count = positiveInteger("count", flags.extra.count);
   const families = flags.extra.families.split(",").map(Number) as (4 | 6)[];
   if (families.some((f) => f !== 4 && f !== 6)) {
@@ -220,21 +238,21 @@ async function main(): Promise<void> {
     // Warm Deno's module cache with a short untimed run.
     await measure(lab, "h", argv("miniping", families[0], 10), RUN_LIMIT_MS);
     for (let round = 0; round < flags.rounds; round++) {
-      const order = round % 2 === 0 ? [...TOOLS] : [...TOOLS].reverse();
+      const order = round % 2 === 0 ? [...tools] : [...tools].reverse();
       for (const family of families) {
         for (const tool of order) {
-          const run = await runOnce(lab, tool, family, round, count);
+          const run = await runOnce(lab, tool, { family, round }, { count, capture });
           runs.push(run);
           console.error(
             `round ${round + 1}/${flags.rounds} v${family} ${tool}: ${run.received}/${run.sent} in ` +
-              `${run.wallMs.toFixed(0)} ms, wire ${run.wire.requests}/${run.wire.replies}` +
+              `${run.wallMs.toFixed(0)} ms${run.wire ? `, wire ${run.wire.requests}/${run.wire.replies}` : ""}` +
               `${run.error ? `, FAILED: ${run.error}` : ""}`,
           );
         }
       }
     }
   }
-  const rows = families.flatMap((family) => TOOLS.map((tool) => summarize(runs, family, tool)));
+  const rows = families.flatMap((family) => tools.map((tool) => summarize(runs, family, tool)));
   if (flags.json) {
     console.log(JSON.stringify({ started: started.toISOString(), machine: header, count, runs, rows }, null, 2));
     return;
@@ -250,7 +268,7 @@ async function main(): Promise<void> {
     `${count.toLocaleString("en-US")} probes per run to t, medians of ${flags.rounds} round(s), tools alternating ` +
     `order each round, each a fresh process in h. Replies/s: replies ÷ process wall time (start-up included); ` +
     `in-tool: ÷ miniping's \`ping()\` call or iputils' own \`time\` (fping gives none). Wire: requests / replies ` +
-    `tcpdump saw on h's link (it dropped ${dropped} packets).`,
+    (capture ? `tcpdump saw on h's link (it dropped ${dropped} packets).` : "capture off (--capture off)."),
     "",
     render(rows, flags.rounds),
     "",

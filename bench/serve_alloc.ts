@@ -1,7 +1,7 @@
 /**
  * Bytes V8 allocates per probe in `miniping serve`'s pattern (pingMany of 100 loopback literals, count 1, onProbe,
  * onResult unless NORESULT=1, collect false, 10,000 probes/s), from `total_allocated_bytes` over SECONDS after a
- * 2 s warm-up. MODE=prober runs serve's Prober instead; PROF=1 adds a sampling heap profile per function.
+ * 2 s warm-up, and the process's user and system CPU µs per probe over the same time. MODE=prober runs serve's Prober instead; PROF=1 adds a sampling heap profile per function.
  *
  * ```sh
  * WT=/path/to/checkout MODE=raw|prober SECONDS=5 deno run -A bench/serve_alloc.ts
@@ -11,6 +11,7 @@
  */
 // deno-lint-ignore-file no-explicit-any
 import v8 from "node:v8";
+import process from "node:process";
 const wt = Deno.env.get("WT") ?? new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const mode = Deno.env.get("MODE") ?? "raw";
 const secs = Number(Deno.env.get("SECONDS") ?? 8);
@@ -82,9 +83,9 @@ if (Deno.env.get("PROF")) {
     includeObjectsCollectedByMinorGC: true,
   });
 }
-const a0 = alloc(), s0 = sent(), t0 = performance.now();
+const a0 = alloc(), s0 = sent(), t0 = performance.now(), c0 = process.cpuUsage();
 await new Promise((r) => setTimeout(r, secs * 1000));
-const a1 = alloc(), s1 = sent(), t1 = performance.now();
+const a1 = alloc(), s1 = sent(), t1 = performance.now(), c1 = process.cpuUsage(c0);
 const ds = s1 - s0;
 console.log(
   JSON.stringify({
@@ -92,6 +93,8 @@ console.log(
     probes: ds,
     rate: Math.round(ds / ((t1 - t0) / 1000)),
     bytesPerProbe: Math.round((a1 - a0) / ds),
+    userUsPerProbe: +(c1.user / ds).toFixed(2),
+    sysUsPerProbe: +(c1.system / ds).toFixed(2),
     mbPerSec: +((a1 - a0) / 1e6 / ((t1 - t0) / 1000)).toFixed(1),
     rss: Math.round(Deno.memoryUsage().rss / 1e6),
   }),

@@ -7,8 +7,11 @@
  *
  * ```sh
  * deno run -A bench/sweep.ts [--rounds 3] [--json] [--sizes 4096,16384,65536] [--families 4,6] \
- *   [--api auto|pingMany|ping] [--capture on|off]
+ *   [--api auto|pingMany|ping] [--capture on|off] [--sync off|on]
  * ```
+ *
+ * `--sync on` adds a row for miniping with every send batch on the loop's thread (`MINIPING_SYNC_SENDS=1`, see
+ * `bench/lib/miniping_child.ts`) beside the default, which hands big batches to a worker thread.
  *
  * `--api auto` uses `pingMany` when mod.ts exports it, else one `ping()` per address under `Promise.all`.
  *
@@ -39,7 +42,7 @@ import { Wire, type WireCount } from "./lib/wire.ts";
 const CHILD = fileURLToPath(new URL("./lib/miniping_child.ts", import.meta.url));
 const TIMEOUT_MS = 500;
 const RUN_LIMIT_MS = 300_000;
-const TOOLS = ["miniping", "fping"] as const;
+const TOOLS = ["miniping", "miniping-sync", "fping"] as const;
 type Tool = typeof TOOLS[number];
 /** The most targets fping 5.1 takes in one `-c 1` run (see the module doc). */
 const FPING_MAX_TARGETS = 65_535;
@@ -73,7 +76,8 @@ function argv(tool: Tool, family: 4 | 6, file: string, api: string): string[] {
   if (tool === "fping") {
     return ["fping", `-${family}`, "-c", "1", "-r", "0", "-t", String(TIMEOUT_MS), "-q", "-i", "0", "-f", file];
   }
-  return [Deno.execPath(), "run", "-A", CHILD, "sweep", file, api, String(TIMEOUT_MS)];
+  const child = [Deno.execPath(), "run", "-A", CHILD, "sweep", file, api, String(TIMEOUT_MS)];
+  return tool === "miniping-sync" ? ["env", "MINIPING_SYNC_SENDS=1", ...child] : child;
 }
 
 /** fping -c prints `ADDR : xmt/rcv/%loss = 1/1/0%, …` per target on stderr. */
@@ -161,7 +165,9 @@ function summarize(runs: Run[], family: 4 | 6, size: number, tool: Tool): Row {
     tool,
     label: tool === "fping"
       ? `fping${size > FPING_MAX_TARGETS ? ` (first ${FPING_MAX_TARGETS.toLocaleString("en-US")}: its limit)` : ""}`
-      : `miniping ${api === undefined ? "" : `\`${SWEEP_APIS[api]}\``}`,
+      : `miniping ${api === undefined ? "" : `\`${SWEEP_APIS[api]}\``}${
+        tool === "miniping-sync" ? " (sends on the loop's thread)" : ""
+      }`,
     targets: tool === "fping" ? Math.min(size, FPING_MAX_TARGETS) : size,
     wallMs: medianOf(ok.map((r) => r.wallMs)),
     cpuMs: medianOf(ok.map((r) => r.cpuMs)),
@@ -241,14 +247,20 @@ function goals(rows: Row[]): string[] {
         `(goal ≤ ${GOAL.wallRatio}×, must ≤ ${GOAL.mustRatio}×: ${verdict}); peak RSS ${fixed(mini.rssMiB, 1)} MiB ` +
         `(goal ≤ ${GOAL.rssMiB}: ${mini.rssMiB <= GOAL.rssMiB ? "met" : "NOT met"}); false loss ${
           fixed(mini.falseLoss, 0)
-        } (goal 0: ${mini.falseLoss === 0 ? "met" : "NOT met"}).`,
+        } (goal 0: ${Number.isNaN(mini.falseLoss) ? "not measured" : mini.falseLoss === 0 ? "met" : "NOT met"}).`,
     );
   }
   return out;
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(Deno.args, { sizes: "4096,16384,65536", families: "4,6", api: "auto", capture: "on" });
+  const flags = parseFlags(Deno.args, {
+    sizes: "4096,16384,65536",
+    families: "4,6",
+    api: "auto",
+    capture: "on",
+    sync: "off",
+  });
   const sizes = flags.extra.sizes.split(",").map(Number);
   if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 65_536)) {
     throw new RangeError(`Cannot run the benchmark: sizes must be integers in [1, 65536], got ${flags.extra.sizes}`);
@@ -258,6 +270,7 @@ async function main(): Promise<void> {
     throw new RangeError(`Cannot run the benchmark: families must list 4 and/or 6, got ${flags.extra.families}`);
   }
   const options = { api: flags.extra.api, capture: flags.extra.capture !== "off" };
+  const tools = TOOLS.filter((tool) => tool !== "miniping-sync" || flags.extra.sync === "on");
   const started = new Date();
   const header = await machine();
   const dir = await Deno.makeTempDir({ prefix: "miniping-sweep-" });
@@ -283,7 +296,7 @@ async function main(): Promise<void> {
       RUN_LIMIT_MS,
     );
     for (let round = 0; round < flags.rounds; round++) {
-      const order = round % 2 === 0 ? [...TOOLS] : [...TOOLS].reverse();
+      const order = round % 2 === 0 ? [...tools] : [...tools].reverse();
       for (const family of families) {
         for (const size of sizes) {
           for (const tool of order) {
@@ -309,7 +322,7 @@ async function main(): Promise<void> {
     await Deno.remove(dir, { recursive: true });
   }
   const rows = families.flatMap((family) =>
-    sizes.flatMap((size) => TOOLS.map((tool) => summarize(runs, family, size, tool)))
+    sizes.flatMap((size) => tools.map((tool) => summarize(runs, family, size, tool)))
   );
   if (flags.json) {
     console.log(JSON.stringify({ started: started.toISOString(), machine: header, runs, rows }, null, 2));

@@ -13,7 +13,7 @@ import type { Engine } from "./engine.ts";
 import type { ErrorDetails } from "./events.ts";
 import { PingFailure } from "./failure.ts";
 import { checkHost, checkNumber, checkOptions, PING_DEFAULTS } from "./options.ts";
-import type { TargetRun } from "./run.ts";
+import type { RunListener, RunOutcome, TargetRun } from "./run.ts";
 import { cachedLiteral, describeTarget, Resolver, resolveTarget, type SocketAddress } from "./target.ts";
 
 /** `ping()` on `engine`. */
@@ -36,7 +36,7 @@ export async function pingWith(engine: Engine, host: string, options: PingOption
     return verdict(host, result, errors, o.throwOnTimeout ?? false);
   } finally {
     o.signal?.removeEventListener("abort", stop);
-    call.close();
+    await call.close();
   }
 }
 
@@ -107,15 +107,19 @@ export async function pingManyWith(
   return await new Sweep(engine, o, rate, window).run(hosts);
 }
 
+const ARRAY_VALUES = Array.prototype[Symbol.iterator];
+
 /** Runs of a sweep that may wait for their first send at once: enough to keep the sender busy between turns. */
 const ADMIT_AHEAD = 256;
 
 /** One pingMany() call: pulls targets as room frees up, so any number of them streams through bounded memory. */
-class Sweep {
+class Sweep implements RunListener {
   readonly #call: Call;
-  readonly #resolver = new Resolver();
+  /** Made for the first name (a sweep of literals, or serve's rounds, needs none). */
+  #resolver: Resolver | undefined;
   readonly #entries: PingManyEntry[] = [];
-  readonly #runs = new Set<TargetRun>();
+  /** Runs in progress, linked through their `previousRun` / `nextRun` (no set entry per target). */
+  #runs: TargetRun | null = null;
   readonly #limit: number;
   /** Whether each target's entry is collected or passed to onResult. */
   readonly #wantsEntries: boolean;
@@ -169,6 +173,14 @@ class Sweep {
           while (this.#full()) await new Promise<void>((resolve) => this.#room = resolve);
           if (this.#stopped) break;
         }
+      } else if (Array.isArray(hosts) && hosts[Symbol.iterator] === ARRAY_VALUES) {
+        // A plain array is walked by index: its iterator made an object per element.
+        for (let i = 0; i < hosts.length; i++) {
+          if (this.#stopped) break;
+          this.#start(hosts[i], index++);
+          while (this.#full()) await new Promise<void>((resolve) => this.#room = resolve);
+          if (this.#stopped) break;
+        }
       } else {
         // A plain iterable is walked without a promise per element: awaits only when the window is full.
         for (const host of hosts) {
@@ -185,7 +197,7 @@ class Sweep {
       if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#drained = resolve);
     } finally {
       signal?.removeEventListener("abort", abort);
-      this.#call.close();
+      await this.#call.close();
     }
     if (this.#failed) throw this.#failure;
     return this.options.collect === false ? [] : this.#entries;
@@ -193,7 +205,10 @@ class Sweep {
 
   #stop(): void {
     this.#stopped = true;
-    for (const run of this.#runs) run.stop();
+    for (let run = this.#runs, next; run !== null; run = next) {
+      next = run.nextRun;
+      run.stop();
+    }
     this.#room?.();
   }
 
@@ -219,7 +234,7 @@ class Sweep {
     if (literal !== null && (family === undefined || literal.destination.family === family)) {
       return this.#launch(host, index, literal.destination, literal.address);
     }
-    this.#resolver.resolve(host, family).then(
+    (this.#resolver ??= new Resolver()).resolve(host, family).then(
       (destination) => this.#launch(host, index, destination, describeTarget(destination)),
       (error) => this.#reject(host, index, error),
     );
@@ -235,18 +250,26 @@ class Sweep {
     } catch (error) {
       return this.#reject(host, index, error);
     }
-    this.#runs.add(run);
-    run.startWith((error, outcome) => {
-      this.#runs.delete(run);
-      if (outcome === undefined) {
-        // A callback threw or the engine failed: the whole call ends with it.
-        this.#fail(error);
-        this.#finished(index, null);
-      } else {
-        // Nobody reads the entry: skip building the target's PingResult.
-        this.#finished(index, this.#wantsEntries ? outcome.result : null);
-      }
-    });
+    run.nextRun = this.#runs;
+    if (this.#runs !== null) this.#runs.previousRun = run;
+    this.#runs = run;
+    run.startWith(this);
+  }
+
+  /** A run ended (the sweep is every run's listener). */
+  runEnded(run: TargetRun, error: unknown, outcome: RunOutcome | undefined): void {
+    if (run.previousRun !== null) run.previousRun.nextRun = run.nextRun;
+    else if (this.#runs === run) this.#runs = run.nextRun;
+    if (run.nextRun !== null) run.nextRun.previousRun = run.previousRun;
+    run.previousRun = run.nextRun = null;
+    if (outcome === undefined) {
+      // A callback threw or the engine failed: the whole call ends with it.
+      this.#fail(error);
+      this.#finished(run.index, null);
+    } else {
+      // Nobody reads the entry: skip building the target's PingResult.
+      this.#finished(run.index, this.#wantsEntries ? outcome.result : null);
+    }
   }
 
   /** A target that could not be probed: its failure entry, unless the error is the whole call's. */

@@ -8,7 +8,7 @@ import { encodeSendControl } from "../ffi/cmsg.ts";
 import { type Engine, SocketPermissionError, type SocketPool } from "./engine.ts";
 import type { Checked, PingOptions } from "./options.ts";
 import { PING_LIMITS } from "./options.ts";
-import { type RunSettings, TargetRun } from "./run.ts";
+import { type RunContext, type RunSettings, TargetRun } from "./run.ts";
 import { PaceGroup } from "./scheduler.ts";
 import { describeTarget, type SocketAddress, sourceAddress } from "./target.ts";
 
@@ -24,6 +24,7 @@ export class Call {
   readonly #pools = new Map<4 | 6, SocketPool>();
   /** One settings object for every run of the call. */
   #settings: RunSettings | undefined;
+  readonly #contexts = new Map<4 | 6, RunContext>();
 
   /**
    * @param engine The engine to send through.
@@ -58,8 +59,14 @@ export class Call {
         `Cannot ping: size must be ≤ ${PING_LIMITS.size.max[family]} for IPv${family}, got ${o.size}`,
       );
     }
-    const control = this.#control(family);
-    const pool = this.#pool(family);
+    return new TargetRun(this.#context(family), host, address, index, destination);
+  }
+
+  /** What the call's runs share for `family`, made at its first target. */
+  #context(family: 4 | 6): RunContext {
+    let context = this.#contexts.get(family);
+    if (context !== undefined) return context;
+    const o = this.options;
     this.#settings ??= {
       count: o.count,
       timeout: o.timeout,
@@ -68,13 +75,11 @@ export class Call {
       kernelTimestamps: o.kernelTimestamps,
       onProbe: o.onProbe,
     };
-    return new TargetRun(this.engine, this.group, pool, {
-      host,
-      address,
-      index,
-      destination,
-      control,
-    }, this.#settings);
+    // The control first: a source address that is wrong for the family throws before any socket is opened.
+    const control = this.#control(family);
+    context = { engine: this.engine, group: this.group, pool: this.#pool(family), control, settings: this.#settings };
+    this.#contexts.set(family, context);
+    return context;
   }
 
   /** The per-packet control bytes (TTL, TOS, source) for `family`, built once per call. */
@@ -109,10 +114,14 @@ export class Call {
     return pool;
   }
 
-  /** Ends the call: its queued sends are dropped and its sockets released. Runs must have ended. Idempotent. */
-  close(): void {
+  /**
+   * Ends the call: its queued sends are dropped and its sockets released. Runs must have ended. Idempotent. Resolves
+   * once the descriptors the call was last to use are closed (a batch in flight keeps one open until it lands).
+   */
+  async close(): Promise<void> {
     this.engine.closeGroup(this.group);
-    for (const pool of this.#pools.values()) this.engine.releasePool(pool);
+    const released = [...this.#pools.values()].map((pool) => this.engine.releasePool(pool));
     this.#pools.clear();
+    await Promise.all(released);
   }
 }

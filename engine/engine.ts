@@ -8,7 +8,7 @@
  */
 import { permissionHelp, privilegeFacts } from "./permission_help.ts";
 import { monotonicMs, realtimeToMs } from "../ffi/clock.ts";
-import { Errno, POLLERR, POLLIN, SO_EE_ORIGIN_TIMESTAMPING } from "../ffi/constants.ts";
+import { Errno, POLLERR, POLLIN } from "../ffi/constants.ts";
 import { readTxStamp, TxStamp } from "../ffi/timestamping.ts";
 import { isBroadcast } from "../ffi/broadcast.ts";
 import { strerror, SystemCallError } from "../ffi/errno.ts";
@@ -20,7 +20,6 @@ import {
   IcmpSocket,
   type IcmpSocketKind,
   RECEIVE_BATCH as SOCKET_BATCH,
-  SEND_BATCH,
 } from "../ffi/socket.ts";
 import { formatAddress } from "../icmp/mod.ts";
 import { DeadlineHeap } from "./deadline_heap.ts";
@@ -32,9 +31,11 @@ import {
   matchQueuedError,
   type PacketMatch,
   type ReceivedPacket,
+  type ReplyMatch,
 } from "./matcher.ts";
 import { writeProbe } from "./payload.ts";
-import { chooseRtt } from "./rtt.ts";
+import { ProbeTable } from "./probe_table.ts";
+import { chooseClock } from "./rtt.ts";
 import { BACKOFF_MS, type FireOutcome, PaceGroup, Scheduler } from "./scheduler.ts";
 
 /** What the engine needs of a run (one target's probes): where to send, how, and where outcomes go. */
@@ -51,9 +52,9 @@ export interface ProbeOwner {
   readonly timeout: number;
   /** Make RTTs from the kernel's transmit and receive stamps when they are present and plausible. */
   readonly kernelTimestamps: boolean;
-  /** The probe's first matching reply, within its timeout. */
+  /** The probe's first matching reply, within its timeout. `reply` is the engine's, refilled for the next one. */
   onReply(probe: Probe, reply: ReplyDetails): void;
-  /** Another copy of an answered probe's reply. */
+  /** Another copy of an answered probe's reply (`reply` as for `onReply`). */
   onDuplicate(probe: Probe, reply: ReplyDetails): void;
   /** A reply for the probe failed the checksum or the payload comparison. */
   onCorrupted(probe: Probe): void;
@@ -111,14 +112,20 @@ export class Probe implements MatchableProbe {
     readonly cost: number,
     /**
      * CLOCK_REALTIME ms (clock.ts scale) right before its `sendmsg`, or before the first message of its `sendmmsg`
-     * batch was staged: one user stamp per batch, never after the send. The kernel's transmit stamp, when there is
-     * one, starts the RTT instead; this one only backs the fallback.
+     * batch was staged, or right before a worker thread was given its batch: one user stamp per batch, never after
+     * the send. The kernel's transmit stamp, when there is one, starts the RTT instead; this one only backs the
+     * fallback.
      */
-    readonly sentRealtime: number,
+    public sentRealtime: number,
     /** CLOCK_MONOTONIC ms, taken with `sentRealtime`. */
-    readonly sentMonotonic: number,
-    /** When it times out, CLOCK_MONOTONIC ms. */
-    readonly deadline: number,
+    public sentMonotonic: number,
+    /**
+     * When it times out, CLOCK_MONOTONIC ms: `sentMonotonic` + timeout when it was staged. A batch sent later by a
+     * worker thread moves `sentMonotonic`, and the expiry then gives the probe its full timeout from there.
+     */
+    public deadline: number,
+    /** Where its token starts in `token` (a pool shared with other probes). */
+    public tokenAt = 0,
   ) {}
 
   /** The probed address bytes. */
@@ -146,6 +153,9 @@ const NO_OWNER: ProbeOwner = {
   firstProbe: null,
 };
 
+/** Stands in for a probe in the engine's reply match until the matcher fills one in (nothing reads it before). */
+const PLACEHOLDER_PROBE = null as unknown as Probe;
+
 /** Messages read per socket per wake-up before the loop moves on (sends, deadlines, other sockets). */
 const RECEIVE_BATCH = 4096;
 /** Upper bound of one wait: a lost wake-up costs at most this long. */
@@ -169,10 +179,24 @@ const KEY_SPACE = { raw: 2 ** 32, datagram: 2 ** 16 } as const;
 const MAX_POOL_SOCKETS = 64;
 /** The receive buffer never grows past this, whatever the windows ask. */
 const MAX_RECEIVE_BUFFER = 64 * 1024 * 1024;
+/**
+ * Staged messages that make a batch worth sending from a worker thread ({@linkcode IcmpSocket.launchStaged}): a round
+ * trip through Deno's blocking pool took ~40 µs (10 µs of it on the loop's thread), and offloaded sends cost ~15 %
+ * more kernel time than the same sends on the loop's thread (measured with perf on the lab's flood), against ~10 µs
+ * of kernel work per message on a veth path. Smaller batches (a single ping's probe, paced sends, the start-up path)
+ * are sent on the loop's thread.
+ */
+const OFFLOAD_MIN = 16;
+/**
+ * Datagram sockets a pool spreads sends over while its sockets are busy sending, so that as many batches' kernel
+ * work runs at once (each socket's sends serialize on its lock).
+ */
+const SEND_SOCKETS = 2;
 
 /** One socket with its probe table. */
 export class Channel {
-  readonly probes = new Map<number, Probe>();
+  /** Outstanding probes by key (a Map's interface, without its garbage per insert and delete). */
+  readonly probes = new ProbeTable<Probe>();
   /** Receive-buffer bytes that outstanding probes' replies may take. */
   pendingCost = 0;
   /** The kernel's receive-buffer budget (SO_RCVBUF read back). */
@@ -191,6 +215,11 @@ export class Channel {
     this.#nextKey = Math.floor(Math.random() * this.#space);
     this.packet = { family: socket.family, kind: socket.kind, data: EMPTY, from: EMPTY, ttl: -1 };
     this.budget = socket.growReceiveBuffer(receiveBuffer);
+  }
+
+  /** Whether its socket can take no more sends for now: a batch in flight and the next one fully staged. */
+  get busy(): boolean {
+    return this.socket.sending && this.socket.stagingFull;
   }
 
   /** Whether one more probe whose reply takes `cost` bytes fits its key space and receive buffer. */
@@ -255,11 +284,20 @@ export class SocketPool {
     }
   }
 
-  /** A socket with room for one more probe, opening another datagram socket when all are full; null when none. */
+  /**
+   * A socket with room for one more probe, opening another datagram socket when all are full (or, up to
+   * {@linkcode SEND_SOCKETS}, busy sending); null when none.
+   */
   pick(cost: number): Channel | null {
-    for (const channel of this.channels) if (channel.hasRoom(cost)) return channel;
+    let busy: Channel | null = null;
+    for (const channel of this.channels) {
+      if (!channel.hasRoom(cost)) continue;
+      if (!channel.busy) return channel;
+      busy ??= channel;
+    }
     // Every raw socket sees every reply: a second one would not add room.
-    if (this.kind === "raw" || this.channels.length >= MAX_POOL_SOCKETS) return null;
+    if (this.kind === "raw" || this.channels.length >= MAX_POOL_SOCKETS) return busy;
+    if (busy !== null && this.channels.length >= SEND_SOCKETS) return busy;
     try {
       return this.open();
     } catch {
@@ -307,6 +345,8 @@ export interface EngineStats {
   sent: number;
   /** Replies accepted. */
   received: number;
+  /** Send batches handed to a worker thread (big batches; the kernel's work for them then runs beside the loop's). */
+  offloaded: number;
 }
 
 /** The engine. Use {@linkcode engine} for the process-wide instance; a `Pinger` owns one of its own. */
@@ -322,14 +362,30 @@ export class Engine {
   #closing: IcmpSocket[] = [];
   #woken = false;
   readonly #txStamp = new TxStamp();
+  /** What `onReply` and `onDuplicate` receive: one object, refilled for each reply. */
+  readonly #reply: ReplyDetails = { rtt: 0, clock: "user", ttl: null, bytes: 0 };
+  /** What the matcher refills for each reply (read at once by `#apply`). */
+  readonly #replyMatch: ReplyMatch<Probe> = { type: "reply", probe: PLACEHOLDER_PROBE, ttl: null, bytes: 0 };
+  /** The loop's macrotask hop: one for the engine's life, so that its one free hop (see Turn) is the engine's. */
+  readonly #turn = new Turn();
   /** Sends and reads so far: a turn that changed it was busy. */
   #activity = 0;
   /** Channels with probes staged for one `sendmmsg` at the end of the scheduler's drain. */
   #staged: Channel[] = [];
   #outstanding = 0;
   #received = 0;
+  /** Batches in flight on worker threads. */
+  #flights = 0;
+  /** Batches handed to worker threads so far. */
+  #offloaded = 0;
+  /** Whether the last step left sends waiting for a socket busy sending. */
+  #blocked = false;
+  /** Resolves the loop's wait for the next landing. */
+  #onLanding: (() => void) | null = null;
   /** Keep sockets open while idle (a `Pinger`); otherwise the last user closes them. */
   keepSockets = false;
+  /** Send batches of {@linkcode OFFLOAD_MIN} probes or more from a worker thread (see `#flush`). */
+  offloadSends = true;
 
   /**
    * The pool for `family`, `kind` and `options`, opening its first socket if needed. `"auto"` uses a datagram
@@ -375,14 +431,18 @@ export class Engine {
     throw refusals.at(-1) ?? new Error(`Cannot open an ICMPv${family} socket`);
   }
 
-  /** Drops one user of a pool; the last one closes its sockets (unless {@linkcode Engine.keepSockets}). */
-  releasePool(pool: SocketPool): void {
+  /**
+   * Drops one user of a pool; the last one closes its sockets (unless {@linkcode Engine.keepSockets}). Resolves once
+   * their descriptors are released: a socket with a batch in flight keeps its descriptor until the batch lands.
+   */
+  releasePool(pool: SocketPool): Promise<void> {
     pool.users--;
-    if (pool.users > 0 || this.keepSockets) return;
-    this.#closePool(pool);
+    if (pool.users > 0 || this.keepSockets) return Promise.resolve();
+    return this.#closePool(pool);
   }
 
-  #closePool(pool: SocketPool): void {
+  #closePool(pool: SocketPool): Promise<void> {
+    const sockets = pool.channels.map((channel) => channel.socket);
     if (this.#pools.get(pool.key) === pool) this.#pools.delete(pool.key);
     this.#watchDirty = true;
     for (const channel of pool.channels) {
@@ -396,11 +456,15 @@ export class Engine {
     }
     pool.channels.length = 0;
     this.#wake();
+    return whenClosed(sockets);
   }
 
-  /** Closes every socket (a `Pinger`'s close). Runs must have been detached first. */
-  closeAll(): void {
-    for (const pool of [...this.#pools.values()]) this.#closePool(pool);
+  /**
+   * Closes every socket (a `Pinger`'s close); resolves as {@linkcode Engine.releasePool}. Runs must have been
+   * detached first.
+   */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#pools.values()].map((pool) => this.#closePool(pool)));
   }
 
   /** Starts sending for `owner`: `flow` is queued in `owner.group` and outcomes go to `owner` until detached. */
@@ -443,6 +507,7 @@ export class Engine {
       sendBackoffs: this.#scheduler.stats.backoffs,
       sent: this.#scheduler.stats.sent,
       received: this.#received,
+      offloaded: this.#offloaded,
     };
   }
 
@@ -450,9 +515,10 @@ export class Engine {
    * Sends probe number `seq` of `owner` now, or stages it for the one `sendmmsg` per socket that ends this drain
    * (see `#sendStaged`). Returns `"sent"` (a staged probe the local stack then refuses is reported through
    * `owner.onError` when the batch goes), `"spent"` when the local stack refused it (reported through `owner.onError`
-   * before this returns), or `"backoff"` when the socket is full and nothing was sent.
+   * before this returns), or `"backoff"` when the socket is full and nothing was sent. The payload's token is
+   * `token` from `tokenAt` (see payload.ts).
    */
-  transmit(owner: ProbeOwner, seq: number, token: Uint8Array, size: number): FireOutcome {
+  transmit(owner: ProbeOwner, seq: number, token: Uint8Array, size: number, tokenAt = 0): FireOutcome {
     const pool = owner.pool;
     const family = pool.family;
     const packetBytes = 8 + size + (family === 4 && pool.kind === "raw" ? 20 : 0);
@@ -461,17 +527,27 @@ export class Engine {
     const channel = pool.pick(cost);
     if (channel === null) return "backoff";
     const socket = channel.socket;
+    // A full batch goes now (or waits for the one in flight); a full socket leaves this probe for after the back-off.
+    if (socket.stagingFull) {
+      if (socket.sending) {
+        this.#blocked = true;
+        return "busy";
+      }
+      if (!this.#flush(channel)) return "backoff";
+    }
     const key = channel.allocateKey();
-    const length = writeProbe(socket.packet, family, key >>> 16, key & 0xffff, token, size);
+    const length = writeProbe(socket.packet, family, key >>> 16, key & 0xffff, token, size, tokenAt);
     let failure = 0;
-    // A full batch goes now; a full socket leaves this probe for after the back-off.
-    if (socket.staged === SEND_BATCH && !this.#sendStaged(channel)) return "backoff";
     // Datagram sockets learn their identifier from the first send, which goes out alone.
     if (socket.canStage(length) && (socket.kind === "raw" || channel.ident !== -1)) {
       socket.stage(length, owner.destination.sockaddr, owner.control, key);
       if (!this.#staged.includes(channel)) this.#staged.push(channel);
     } else {
-      // Staged sends leave first, in order; a full socket leaves this one for after the back-off.
+      // Staged and in-flight sends leave first, in order; a full socket leaves this one for after the back-off.
+      if (socket.sending) {
+        this.#blocked = true;
+        return "busy";
+      }
       if (socket.staged > 0 && !this.#sendStaged(channel)) return "backoff";
       failure = this.#send(channel, length, owner, key);
       if (failure === Errno.EAGAIN || failure === Errno.ENOBUFS) return "backoff";
@@ -490,6 +566,7 @@ export class Engine {
       socket.sentRealtime,
       socket.sentMonotonic,
       socket.sentMonotonic + owner.timeout,
+      tokenAt,
     );
     if (failure !== 0) {
       probe.state = State.Done;
@@ -532,12 +609,83 @@ export class Engine {
     let kept = 0;
     for (let i = 0; i < staged.length; i++) {
       const channel = staged[i];
-      if (!this.#sendStaged(channel)) {
+      if (!this.#flush(channel)) {
         staged[kept++] = channel;
         this.#scheduler.backoff(monotonicMs());
       }
     }
     staged.length = kept;
+  }
+
+  /**
+   * Sends a channel's staged probes: nothing while a batch is in flight (its landing sends them), from a worker
+   * thread when there are enough ({@linkcode OFFLOAD_MIN}), else on this thread. Returns false when the socket is
+   * full (see `#sendStaged`).
+   */
+  #flush(channel: Channel): boolean {
+    const socket = channel.socket;
+    if (socket.sending) return true;
+    if (this.offloadSends && socket.staged >= OFFLOAD_MIN && socket.canLaunch) {
+      this.#launch(channel);
+      return true;
+    }
+    return this.#sendStaged(channel);
+  }
+
+  /**
+   * Sends a channel's staged probes from a worker thread. Their send stamps move to the launch (taken right before
+   * the call): a batch may wait staged behind the one in flight. Their replies and transmit stamps may be read
+   * before the batch lands; they are outstanding already.
+   */
+  #launch(channel: Channel): void {
+    const socket = channel.socket;
+    const flight = socket.launchStaged();
+    const keys = socket.flyingKeys;
+    for (let i = 0; i < keys.length; i++) {
+      const probe = channel.probes.get(keys[i]);
+      if (probe !== undefined && probe.state === State.Pending) {
+        probe.sentMonotonic = socket.sentMonotonic;
+        probe.sentRealtime = socket.sentRealtime;
+      }
+    }
+    this.#activity++;
+    this.#flights++;
+    this.#offloaded++;
+    flight.then(() => this.#landed(channel)).catch((error) => this.#failAll(error));
+  }
+
+  /**
+   * A batch came back from its worker thread: what it did not send goes now on this thread, through `#sendStaged`'s
+   * pending-error trap (the worker's errno is lost with it), and what was staged meanwhile goes next.
+   */
+  #landed(channel: Channel): void {
+    this.#flights--;
+    this.#activity++;
+    this.#resumeLoop();
+    if (channel.socket.fd === -1) return;
+    try {
+      if (!this.#flush(channel)) {
+        if (!this.#staged.includes(channel)) this.#staged.push(channel);
+        this.#scheduler.backoff(monotonicMs());
+      }
+    } catch (error) {
+      this.#failAll(error);
+    }
+    // The scheduler may be waiting for a socket that is no longer busy.
+    this.#wake();
+  }
+
+  /** Resolves when the next batch in flight lands, or on a wake-up (new work). */
+  #landing(): Promise<void> {
+    return new Promise((resolve) => this.#onLanding = resolve);
+  }
+
+  /** Ends the loop's wait for a landing. */
+  #resumeLoop(): void {
+    const resume = this.#onLanding;
+    if (resume === null) return;
+    this.#onLanding = null;
+    resume();
   }
 
   /**
@@ -621,6 +769,7 @@ export class Engine {
   }
 
   #wake(): void {
+    this.#resumeLoop();
     if (this.#woken || !this.#poller?.waiting) return;
     this.#woken = true;
     this.#poller.wake();
@@ -647,7 +796,7 @@ export class Engine {
    */
   async #run(): Promise<void> {
     const poller = this.#poller!;
-    const turn = new Turn();
+    const turn = this.#turn;
     let busy = false;
     try {
       while (this.#owners.size > 0) {
@@ -667,7 +816,13 @@ export class Engine {
           this.#watchDirty = false;
         }
         busy ||= this.#activity !== before || timeout === 0;
-        if (busy) {
+        if (this.#flights > 0 && (this.#blocked || !busy)) {
+          // A landing is the next thing to do: it frees a socket, and on a path that answers inside the send its
+          // replies are queued by then. Sleeping until it comes (or new work) spares the cores the workers run on.
+          await this.#landing();
+          this.#closeReleased();
+          busy = poller.poll() > 0;
+        } else if (busy) {
           await turn.next();
           this.#closeReleased();
           busy = poller.poll() > 0;
@@ -691,7 +846,10 @@ export class Engine {
   }
 
   #readReady(poller: Poller): void {
-    for (const [i, channel] of this.#watched.entries()) {
+    // By index: entries() made an array per socket per turn.
+    const watched = this.#watched;
+    for (let i = 0; i < watched.length; i++) {
+      const channel = watched[i];
       if (channel.socket.fd === -1) continue;
       const events = poller.revents(i);
       if (events & POLLERR) this.#drainErrors(channel);
@@ -703,6 +861,7 @@ export class Engine {
 
   /** Expires deadlines and sends what is due; returns how long the loop may wait, in ms. */
   #step(): number {
+    this.#blocked = false;
     let now = monotonicMs();
     if ((this.#heap.peek()?.deadline ?? Infinity) <= now) {
       this.#expire();
@@ -745,6 +904,13 @@ export class Engine {
     for (let probe = this.#heap.peek(); probe !== undefined && probe.deadline <= now; probe = this.#heap.peek()) {
       this.#heap.pop();
       if (probe.state === State.Done) continue;
+      // Its batch left later than it was staged (a worker thread sent it): the timeout counts from the send.
+      const due = probe.sentMonotonic + probe.owner.timeout;
+      if (due > probe.deadline) {
+        probe.deadline = due;
+        this.#heap.push(probe);
+        continue;
+      }
       const wasPending = probe.state === State.Pending;
       const owner = probe.owner;
       this.#finish(probe);
@@ -777,15 +943,19 @@ export class Engine {
     this.#heap.remove(probe);
     probe.owner = NO_OWNER;
     probe.token = EMPTY;
+    probe.tokenAt = 0;
   }
 
   /** Reads the normal queue until it is empty; returns how many packets were read. */
   #drain(channel: Channel): number {
-    // One recvmmsg for up to 64 replies while every reply fits a batch slot; else one recvmsg each.
-    if (channel.largestReply <= BATCH_SLOT_BYTES) return this.#drainBatched(channel);
+    // One recvmmsg for up to 64 replies while every reply fits a batch slot; else one recvmsg each. Also one each
+    // while the table holds a single probe (one ping's reply): the batch buffers cost ~1 ms to set up at start-up.
+    if (channel.largestReply <= BATCH_SLOT_BYTES && channel.probes.size > 1) return this.#drainBatched(channel);
     const socket = channel.socket;
     let read = 0;
-    for (let i = 0; i < RECEIVE_BATCH && socket.fd !== -1; i++) {
+    // Once no run is attached nothing can match, and the loop is ending: a raw socket sees every ICMP message of the
+    // host, and the last reply of a run need not be followed by a drain of everyone else's.
+    for (let i = 0; i < RECEIVE_BATCH && socket.fd !== -1 && this.#owners.size > 0; i++) {
       const n = socket.receive(false);
       if (n >= 0) {
         read++;
@@ -801,7 +971,7 @@ export class Engine {
   #drainBatched(channel: Channel): number {
     const socket = channel.socket;
     let read = 0;
-    while (read < RECEIVE_BATCH && socket.fd !== -1) {
+    while (read < RECEIVE_BATCH && socket.fd !== -1 && this.#owners.size > 0) {
       const n = socket.receiveBatch();
       if (n < 0) {
         if (!this.#receiveFailed(channel, -n)) break;
@@ -833,8 +1003,11 @@ export class Engine {
    * probe's transmit stamp (queued inside its `sendmsg`) is read before its reply.
    */
   #drainErrors(channel: Channel): number {
-    // A transmit stamp per probe: one recvmmsg for up to 64 entries while every quoted probe fits a slot.
-    if (channel.largestReply <= ERROR_BATCH_SLOT_BYTES) return this.#drainErrorsBatched(channel);
+    // A transmit stamp per probe: one recvmmsg for up to 64 entries while every quoted probe fits a slot (and, as in
+    // #drain, more than one probe is in the table).
+    if (channel.largestReply <= ERROR_BATCH_SLOT_BYTES && channel.probes.size > 1) {
+      return this.#drainErrorsBatched(channel);
+    }
     const socket = channel.socket;
     let read = 0;
     for (let i = 0; i < RECEIVE_BATCH && socket.fd !== -1; i++) {
@@ -869,15 +1042,26 @@ export class Engine {
     packet.data = socket.received;
     packet.from = socket.receivedAddress;
     packet.ttl = socket.ancillary.ttl;
-    const match = matchPacket(packet, channel.lookup);
+    const match = matchPacket(packet, channel.lookup, this.#replyMatch);
     if (match !== null) this.#apply(channel, match);
   }
 
   #onQueuedEntry(channel: Channel): void {
     const socket = channel.socket;
+    // Most entries are transmit stamps: read as such straight from the control data (the ancillary data of the entry
+    // is then never parsed), and only another origin's extended error goes on to the matcher.
+    const tx = this.#txStamp;
+    const status = readTxStamp(
+      socket.family,
+      socket.receivedControl,
+      socket.receivedControlLength,
+      socket.receivedFlags,
+      tx,
+    );
+    if (status === "stamp") return this.#onTxStamp(channel, tx);
+    // A cut or foreign timestamping entry is dropped, and that probe's RTT is then made without it (`clock: "rx"`).
+    if (status !== "error") return;
     const ancillary = socket.ancillary;
-    if (!ancillary.hasError) return;
-    if (ancillary.errorOrigin === SO_EE_ORIGIN_TIMESTAMPING) return this.#onTxStamp(channel);
     const offender = fromSockaddr(ancillary.offender);
     const match = matchQueuedError(
       {
@@ -896,22 +1080,9 @@ export class Engine {
     if (match !== null) this.#apply(channel, match);
   }
 
-  /**
-   * A transmit stamp: kept on its probe. A cut or foreign entry is dropped, and that probe's RTT is then made
-   * without it (`clock: "rx"`).
-   */
-  #onTxStamp(channel: Channel): void {
-    const socket = channel.socket;
-    const tx = this.#txStamp;
-    const status = readTxStamp(
-      socket.family,
-      socket.receivedControl,
-      socket.receivedControlLength,
-      socket.receivedFlags,
-      tx,
-    );
-    if (status !== "stamp") return;
-    const probe = channel.probes.get(socket.txKeys.keyOf(tx.counter));
+  /** A transmit stamp: kept on its probe. */
+  #onTxStamp(channel: Channel, tx: TxStamp): void {
+    const probe = channel.probes.get(channel.socket.txKeys.keyOf(tx.counter));
     if (probe !== undefined && Number.isNaN(probe.sentKernel)) probe.sentKernel = realtimeToMs(tx.sec, tx.nsec);
   }
 
@@ -949,8 +1120,14 @@ export class Engine {
       }
       if (!Number.isNaN(probe.sentKernel)) kernel = received - probe.sentKernel;
     }
-    const { rtt, clock } = chooseRtt({ user, rx, kernel });
-    const reply: ReplyDetails = { rtt, clock, ttl, bytes };
+    const clock = chooseClock(user, rx, kernel);
+    const rtt = clock === "kernel" ? kernel! : clock === "rx" ? rx! : user;
+    // One object for every reply: owners read it during the call (a run copies what it keeps).
+    const reply = this.#reply;
+    reply.rtt = rtt;
+    reply.clock = clock;
+    reply.ttl = ttl;
+    reply.bytes = bytes;
     if (probe.state === State.Answered) {
       owner.onDuplicate(probe, reply);
     } else if (probe.state === State.Pending && rtt <= owner.timeout) {
@@ -965,32 +1142,52 @@ export class Engine {
 
 /**
  * One macrotask hop without a timer (a timer hop costs ~2 ms): a message to itself on a MessageChannel, delivered
- * after every pending microtask. The channel keeps the process alive, so it lives only as long as the loop.
+ * after every pending microtask. The channel keeps the process alive, so it is closed whenever the loop ends, and
+ * opened again on the next hop. The very first hop is a microtask instead: a single ping on loopback has its reply
+ * queued by the time the send returns, and ends without ever opening the channel (~1 ms at start-up). Only one:
+ * runs that follow each other (a flood, a Pinger) restart the loop, and must still let timers and I/O in.
  */
 class Turn {
-  readonly #channel = new MessageChannel();
+  #channel: MessageChannel | undefined;
+  #used = false;
   #waiters: (() => void)[] = [];
 
-  constructor() {
-    this.#channel.port1.onmessage = () => {
+  next(): Promise<void> {
+    if (!this.#used) {
+      this.#used = true;
+      return Promise.resolve();
+    }
+    const channel = this.#channel ??= this.#open();
+    return new Promise((resolve) => {
+      this.#waiters.push(resolve);
+      if (this.#waiters.length === 1) channel.port2.postMessage(null);
+    });
+  }
+
+  #open(): MessageChannel {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const resolve of waiters) resolve();
     };
+    return channel;
   }
 
-  next(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#waiters.push(resolve);
-      if (this.#waiters.length === 1) this.#channel.port2.postMessage(null);
-    });
-  }
-
+  /** Closes the channel (the process may end) and releases any waiter. */
   close(): void {
-    this.#channel.port1.close();
-    this.#channel.port2.close();
-    for (const resolve of this.#waiters) resolve();
+    this.#channel?.port1.close();
+    this.#channel?.port2.close();
+    this.#channel = undefined;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
   }
+}
+
+/** Resolves once every one of `sockets` (closed) has released its descriptor. */
+async function whenClosed(sockets: readonly IcmpSocket[]): Promise<void> {
+  for (const socket of sockets) await socket.whenClosed();
 }
 
 let shared: Engine | undefined;

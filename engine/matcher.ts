@@ -27,8 +27,10 @@ import { finishChecksum, sumWords } from "../icmp/checksum.ts";
 export interface MatchableProbe {
   /** The probed address bytes (4 or 16). */
   readonly destination: Uint8Array;
-  /** The random token the payload starts with (see payload.ts). */
+  /** The random token the payload starts with (see payload.ts), from {@linkcode MatchableProbe.tokenAt}. */
   readonly token: Uint8Array;
+  /** Where in `token` the probe's token starts; 0 when absent (a token of its own). */
+  readonly tokenAt?: number;
   /** Payload bytes sent. */
   readonly size: number;
 }
@@ -41,6 +43,9 @@ export type PacketMatch<P> =
   | { type: "reply"; probe: P; ttl: number | null; bytes: number }
   | { type: "corrupted"; probe: P }
   | { type: "error"; probe: P; error: ErrorDetails };
+
+/** The reply case of {@linkcode PacketMatch}: an object of this shape may be handed to {@linkcode matchPacket} to refill. */
+export type ReplyMatch<P> = Extract<PacketMatch<P>, { type: "reply" }>;
 
 /** A received datagram as the socket handed it over. */
 export interface ReceivedPacket {
@@ -56,12 +61,16 @@ export interface ReceivedPacket {
   ttl: number;
 }
 
-/** Matches a packet from the normal receive queue. */
+/**
+ * Matches a packet from the normal receive queue. A reply comes back in `reuse` when it is given (the engine's hot
+ * path: one object for every reply), else in a new object.
+ */
 export function matchPacket<P extends MatchableProbe>(
   packet: ReceivedPacket,
   lookup: ProbeLookup<P>,
+  reuse?: ReplyMatch<P>,
 ): PacketMatch<P> | null {
-  const fast = matchReply(packet, lookup);
+  const fast = matchReply(packet, lookup, reuse);
   if (fast !== undefined) return fast;
   const { family, kind } = packet;
   let message: IcmpMessage;
@@ -90,10 +99,10 @@ export function matchPacket<P extends MatchableProbe>(
   if (message.kind === "echo-reply" && message.type === replyType) {
     const probe = lookup(message.id, message.seq);
     if (probe === undefined || !sameAddress(from, probe.destination)) return null;
-    if (message.checksumValid === false || !payloadMatches(message.payload, probe.token, probe.size)) {
+    if (message.checksumValid === false || !payloadMatches(message.payload, probe.token, probe.size, probe.tokenAt)) {
       return { type: "corrupted", probe };
     }
-    return { type: "reply", probe, ttl: ttl < 0 ? null : ttl, bytes };
+    return replyMatch(reuse, probe, ttl < 0 ? null : ttl, bytes);
   }
   // Datagram sockets get errors through the error queue only (see matchQueuedError).
   if (message.kind !== "error" || message.quoted === null || kind !== "raw") return null;
@@ -102,7 +111,7 @@ export function matchPacket<P extends MatchableProbe>(
   if (quoted.type !== requestType) return null;
   const probe = lookup(quoted.id, quoted.seq);
   if (probe === undefined || !sameAddress(quoted.destination, probe.destination)) return null;
-  if (!prefixMatches(quotedEchoPayload(family, icmp), probe.token, probe.size)) return null;
+  if (!prefixMatches(quotedEchoPayload(family, icmp), probe.token, probe.size, probe.tokenAt)) return null;
   return { type: "error", probe, error: icmpError(family, message.type, message.code, formatAddress(from)) };
 }
 
@@ -115,6 +124,7 @@ const IPV4_SOURCE = 12;
 function matchReply<P extends MatchableProbe>(
   packet: ReceivedPacket,
   lookup: ProbeLookup<P>,
+  reuse: ReplyMatch<P> | undefined,
 ): PacketMatch<P> | null | undefined {
   const { family, data } = packet;
   let start = 0;
@@ -140,12 +150,22 @@ function matchReply<P extends MatchableProbe>(
   } else if (!sameAddress(packet.from, destination)) {
     return null;
   }
-  // ICMPv6 checksums are the kernel's to check (it drops bad ones before any socket sees them).
-  const checksumValid = family === 6 || finishChecksum(sumWords(data, start, end, 0)) === 0;
-  if (!checksumValid || !payloadMatchesAt(data, start + 8, end, probe.token, probe.size)) {
+  // ICMPv6 checksums are the kernel's to check (it drops bad ones before any socket sees them), and so are ICMPv4 ones
+  // before a datagram socket sees a reply (icmp_rcv validates before ping_rcv); only raw IPv4 sockets get them as
+  // they came, since raw delivery comes first.
+  const checksumValid = family === 6 || !raw4 || finishChecksum(sumWords(data, start, end, 0)) === 0;
+  if (!checksumValid || !payloadMatchesAt(data, start + 8, end, probe.token, probe.size, probe.tokenAt)) {
     return { type: "corrupted", probe };
   }
-  return { type: "reply", probe, ttl: ttl < 0 ? null : ttl, bytes: end - start };
+  return replyMatch(reuse, probe, ttl < 0 ? null : ttl, end - start);
+}
+
+function replyMatch<P>(reuse: ReplyMatch<P> | undefined, probe: P, ttl: number | null, bytes: number): ReplyMatch<P> {
+  if (reuse === undefined) return { type: "reply", probe, ttl, bytes };
+  reuse.probe = probe;
+  reuse.ttl = ttl;
+  reuse.bytes = bytes;
+  return reuse;
 }
 
 /** An error-queue entry (IP_RECVERR / IPV6_RECVERR) as the socket handed it over. */
@@ -183,7 +203,7 @@ export function matchQueuedError<P extends MatchableProbe>(
   if (message.kind !== "echo-request") return null;
   const probe = lookup(message.id, message.seq);
   if (probe === undefined || !sameAddress(entry.destination, probe.destination)) return null;
-  if (!prefixMatches(message.payload, probe.token, probe.size)) return null;
+  if (!prefixMatches(message.payload, probe.token, probe.size, probe.tokenAt)) return null;
   if (entry.origin === SO_EE_ORIGIN_ICMP || entry.origin === SO_EE_ORIGIN_ICMP6) {
     return { type: "error", probe, error: icmpError(entry.family, entry.type, entry.code, entry.offender) };
   }

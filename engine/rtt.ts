@@ -36,7 +36,21 @@ export interface RttFigures {
  */
 export function chooseRtt(figures: RttFigures): { rtt: number; clock: RttClock } {
   const { user, rx, kernel } = figures;
-  if (rx === null || rx < 0 || rx > user + CLOCK_TOLERANCE_MS) return { rtt: user, clock: "user" };
-  if (kernel !== null && kernel >= 0 && kernel <= rx + CLOCK_TOLERANCE_MS) return { rtt: kernel, clock: "kernel" };
-  return { rtt: rx, clock: "rx" };
+  const clock = chooseClock(user, rx, kernel);
+  return { rtt: clock === "kernel" ? kernel! : clock === "rx" ? rx! : user, clock };
+}
+
+/**
+ * {@linkcode chooseRtt}'s choice alone, from the figures as arguments: the engine's reply path, which allocates
+ * nothing. The RTT is the figure of the clock it names.
+ *
+ * @param user The user-space figure.
+ * @param rx The receive-stamp figure, or `null`.
+ * @param kernel The transmit-and-receive-stamp figure, or `null`.
+ * @returns Which figure is the RTT.
+ */
+export function chooseClock(user: number, rx: number | null, kernel: number | null): RttClock {
+  if (rx === null || rx < 0 || rx > user + CLOCK_TOLERANCE_MS) return "user";
+  if (kernel !== null && kernel >= 0 && kernel <= rx + CLOCK_TOLERANCE_MS) return "kernel";
+  return "rx";
 }

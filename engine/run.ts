@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { monotonicMs } from "../ffi/clock.ts";
+import { epochMs, monotonicMs } from "../ffi/clock.ts";
 import type { SocketAddress } from "../ffi/sockaddr.ts";
-import { PingResult } from "../ping_result.ts";
+import { PingResult, type PingTally } from "../ping_result.ts";
 import type { Engine, Probe, ProbeOwner, SocketPool } from "./engine.ts";
 import type { ErrorDetails, ProbeEvent, ReplyDetails } from "./events.ts";
-import { nextToken } from "./payload.ts";
+import { drawn, drawToken } from "./payload.ts";
 import type { FireOutcome, Flow, PaceGroup } from "./scheduler.ts";
 
 /** How one target is probed. */
@@ -28,18 +28,21 @@ export interface RunSettings {
   onProbe?: ((event: ProbeEvent) => unknown) | undefined;
 }
 
-/** Who the target is. */
-export interface RunTarget {
-  /** The host as given. */
-  host: string;
-  /** The probed address as text. */
-  address: string;
-  /** Position in `pingMany()`'s input, 0 for `ping()`. */
-  index: number;
-  /** The probed socket address. */
-  destination: SocketAddress;
-  /** Per-packet ancillary data, or `null`. */
+/**
+ * What every run of a call shares for one address family: held once by the call, so that a run (one per target of a
+ * sweep) carries one reference instead of five.
+ */
+export interface RunContext {
+  /** The engine to send through. */
+  engine: Engine;
+  /** The call's pace and window. */
+  group: PaceGroup;
+  /** The call's sockets for the family. */
+  pool: SocketPool;
+  /** Per-packet ancillary data for the family, or `null`. */
   control: Uint8Array | null;
+  /** How each target is probed. */
+  settings: RunSettings;
 }
 
 /** How a run ended: its result and the ICMP errors it got (in arrival order). */
@@ -50,19 +53,39 @@ export interface RunOutcome {
   errors: ErrorDetails[];
 }
 
-/** How a run reports its end: an outcome, or (outcome undefined) the error that failed it. */
-export type RunEnd = (error: unknown, outcome: RunOutcome | undefined) => void;
+/**
+ * Who hears of a run's end: `outcome` is the run itself, or undefined with the `error` that failed it. One listener
+ * serves every run of a sweep (no closure per target).
+ */
+export interface RunListener {
+  /** The run ended. */
+  runEnded(run: TargetRun, error: unknown, outcome: RunOutcome | undefined): void;
+}
 
-/** The state of one target between its first send and its result. */
+/** Nobody listens (a run that has not started). */
+const NO_LISTENER: RunListener = { runEnded() {} };
+const NO_ERRORS: ErrorDetails[] = Object.freeze([]) as unknown as ErrorDetails[];
+/** RTT slots a multi-probe run starts with; the store doubles as replies come. */
+const RTT_CAPACITY = 16;
+
+/**
+ * The state of one target between its first send and its result. Lean on purpose: a sweep makes one per target and
+ * `miniping serve` one per target per period, so every field, array and closure here is multiplied by them.
+ */
 export class TargetRun implements ProbeOwner, Flow, RunOutcome {
   due = Infinity;
   firstProbe: Probe | null = null;
-  readonly destination: SocketAddress;
-  readonly control: Uint8Array | null;
-  readonly timeout: number;
-  readonly kernelTimestamps: boolean;
-  readonly #rtts: (number | undefined)[] = [];
-  readonly #errors: ErrorDetails[] = [];
+  /** A sweep's runs in progress form a list through these (see `engine/api.ts`). */
+  previousRun: TargetRun | null = null;
+  /** @see previousRun */
+  nextRun: TargetRun | null = null;
+  /**
+   * RTTs by probe number − 1, NaN for a probe without one. A count-1 run (a sweep's, serve's) keeps its RTT in
+   * {@linkcode TargetRun.#rtt} and needs no store at all.
+   */
+  #rtts: Float64Array | null = null;
+  #rtt = NaN;
+  #errors: ErrorDetails[] | null = null;
   #ttl: number | null = null;
   #sent = 0;
   #settled = 0;
@@ -70,19 +93,53 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
   #corrupted = 0;
   #start = 0;
   #done = false;
-  #end: RunEnd = () => {};
+  #listener: RunListener = NO_LISTENER;
 
   constructor(
-    readonly engine: Engine,
-    readonly group: PaceGroup,
-    readonly pool: SocketPool,
-    readonly target: RunTarget,
-    readonly settings: RunSettings,
-  ) {
-    this.destination = target.destination;
-    this.control = target.control;
-    this.timeout = settings.timeout;
-    this.kernelTimestamps = settings.kernelTimestamps;
+    /** What every run of its call shares for its address family. */
+    readonly context: RunContext,
+    /** The host as given. */
+    readonly host: string,
+    /** The probed address as text. */
+    readonly address: string,
+    /** Position in `pingMany()`'s input, 0 for `ping()`. */
+    readonly index: number,
+    readonly destination: SocketAddress,
+  ) {}
+
+  /** The engine it sends through. */
+  get engine(): Engine {
+    return this.context.engine;
+  }
+
+  /** The call's pace and window. */
+  get group(): PaceGroup {
+    return this.context.group;
+  }
+
+  /** The sockets it sends on. */
+  get pool(): SocketPool {
+    return this.context.pool;
+  }
+
+  /** Per-packet ancillary data, or `null`. */
+  get control(): Uint8Array | null {
+    return this.context.control;
+  }
+
+  /** How it probes. */
+  get settings(): RunSettings {
+    return this.context.settings;
+  }
+
+  /** Per-probe timeout in ms (the engine's view of the settings). */
+  get timeout(): number {
+    return this.settings.timeout;
+  }
+
+  /** Whether RTTs end at the kernel's receive stamp. */
+  get kernelTimestamps(): boolean {
+    return this.settings.kernelTimestamps;
   }
 
   /**
@@ -90,13 +147,13 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
    */
   start(): Promise<RunOutcome> {
     return new Promise<RunOutcome>((resolve, reject) => {
-      this.startWith((error, outcome) => outcome === undefined ? reject(error) : resolve(outcome));
+      this.startWith({ runEnded: (_run, error, outcome) => outcome === undefined ? reject(error) : resolve(outcome) });
     });
   }
 
-  /** Like {@linkcode TargetRun.start}, with a callback instead of a promise (a sweep starts many). */
-  startWith(end: RunEnd): void {
-    this.#end = end;
+  /** Like {@linkcode TargetRun.start}, with a listener instead of a promise (a sweep starts many). */
+  startWith(listener: RunListener): void {
+    this.#listener = listener;
     this.due = monotonicMs();
     this.engine.attach(this, this);
   }
@@ -115,8 +172,10 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
     // Counted before the send: a refused send settles (and may end) the run inside transmit().
     if (this.#sent === 0) this.#start = now;
     this.#sent++;
-    const outcome = this.engine.transmit(this, this.#sent, nextToken(this.settings.size), this.settings.size);
-    if (outcome === "backoff") {
+    const size = this.settings.size;
+    drawToken(size);
+    const outcome = this.engine.transmit(this, this.#sent, drawn.bytes, size, drawn.at);
+    if (outcome === "backoff" || outcome === "busy") {
       this.#sent--;
       return outcome;
     }
@@ -129,10 +188,28 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
   }
 
   onReply(probe: Probe, reply: ReplyDetails): void {
-    this.#rtts[probe.seq - 1] = reply.rtt;
+    this.#record(probe.seq, reply.rtt);
     this.#ttl ??= reply.ttl;
     if (this.#listening) this.#emit(this.#replyEvent("reply", probe, reply));
     this.#settle();
+  }
+
+  /** Keeps the RTT of probe number `seq`. */
+  #record(seq: number, rtt: number): void {
+    if (this.settings.count === 1) {
+      this.#rtt = rtt;
+      return;
+    }
+    let rtts = this.#rtts;
+    if (rtts === null || seq > rtts.length) {
+      const grown = new Float64Array(
+        Math.min(this.settings.count, Math.max(RTT_CAPACITY, seq, 2 * (rtts?.length ?? 0))),
+      );
+      grown.fill(NaN);
+      if (rtts !== null) grown.set(rtts);
+      this.#rtts = rtts = grown;
+    }
+    rtts[seq - 1] = rtt;
   }
 
   onDuplicate(probe: Probe, reply: ReplyDetails): void {
@@ -145,23 +222,34 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
   }
 
   onError(probe: Probe, error: ErrorDetails): void {
-    this.#errors.push(error);
-    if (this.#listening) this.#emit({ type: "error", ...this.#base(probe), ...error });
+    (this.#errors ??= []).push(error);
+    if (this.#listening) {
+      this.#emit({
+        type: "error",
+        seq: probe.seq,
+        host: this.host,
+        address: this.address,
+        index: this.index,
+        icmpId: probe.icmpId,
+        icmpSeq: probe.icmpSeq,
+        time: epochMs(),
+        ...error,
+      });
+    }
     this.#settle();
   }
 
   onTimeout(probe: Probe): void {
     if (this.#listening) {
-      const target = this.target;
       this.#emit({
         type: "timeout",
         seq: probe.seq,
-        host: target.host,
-        address: target.address,
-        index: target.index,
+        host: this.host,
+        address: this.address,
+        index: this.index,
         icmpId: probe.icmpId,
         icmpSeq: probe.icmpSeq,
-        time: Date.now(),
+        time: epochMs(),
       });
     }
     this.#settle();
@@ -179,35 +267,23 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
   /**
    * A reply or duplicate event, written as one literal in the field order the spreads it replaces gave: spreading
    * two objects into a third cost three objects (~1 KB per probe, the largest share of a serve round's garbage).
+   * The engine's `reply` is copied field by field: it is refilled for the next reply.
    */
   #replyEvent(type: "reply" | "duplicate", probe: Probe, reply: ReplyDetails): ProbeEvent {
-    const target = this.target;
     return {
       type,
       seq: probe.seq,
-      host: target.host,
-      address: target.address,
-      index: target.index,
+      host: this.host,
+      address: this.address,
+      index: this.index,
       icmpId: probe.icmpId,
       icmpSeq: probe.icmpSeq,
-      time: Date.now(),
+      time: epochMs(),
       rtt: reply.rtt,
       clock: reply.clock,
       ttl: reply.ttl,
       bytes: reply.bytes,
-      from: target.address,
-    };
-  }
-
-  #base(probe: Probe) {
-    return {
-      seq: probe.seq,
-      host: this.target.host,
-      address: this.target.address,
-      index: this.target.index,
-      icmpId: probe.icmpId,
-      icmpSeq: probe.icmpSeq,
-      time: Date.now(),
+      from: this.address,
     };
   }
 
@@ -241,7 +317,7 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
   #fail(error: unknown): void {
     if (this.#done) return;
     this.#cleanup();
-    this.#end(error, undefined);
+    this.#listener.runEnded(this, error, undefined);
   }
 
   #finish(): void {
@@ -249,29 +325,59 @@ export class TargetRun implements ProbeOwner, Flow, RunOutcome {
     this.#cleanup();
     // The run is its own outcome: its result is built only if read, and a sweep that neither collects nor calls
     // onResult never reads it.
-    this.#end(undefined, this);
+    this.#listener.runEnded(this, undefined, this);
   }
 
   /** ICMP errors and local refusals, in arrival order. */
   get errors(): ErrorDetails[] {
-    return this.#errors;
+    return this.#errors ?? NO_ERRORS;
+  }
+
+  /** The RTTs gathered so far in probe order; for a count-1 run a shared scratch array (PingResult copies it). */
+  #rttList(): number[] {
+    if (this.settings.count === 1) {
+      if (Number.isNaN(this.#rtt)) return NO_RTTS;
+      ONE_RTT[0] = this.#rtt;
+      return ONE_RTT;
+    }
+    const rtts = this.#rtts;
+    const list: number[] = [];
+    if (rtts === null) return list;
+    const end = Math.min(rtts.length, this.#sent);
+    for (let i = 0; i < end; i++) if (!Number.isNaN(rtts[i])) list.push(rtts[i]);
+    return list;
   }
 
   /** What was gathered so far, as a new result. */
   get result(): PingResult {
-    const rtts = this.#rtts;
-    return new PingResult({
-      host: this.target.host,
-      address: this.target.address,
-      family: this.destination.family,
-      index: this.target.index,
-      sent: this.#sent,
-      // PingResult copies its rtts: filter (a second copy) only when some probe has no RTT.
-      rtts: rtts.includes(undefined) ? rtts.filter((rtt): rtt is number => rtt !== undefined) : rtts as number[],
-      ttl: this.#ttl,
-      duplicates: this.#duplicates,
-      corrupted: this.#corrupted,
-      errors: this.#errors.length,
-    });
+    // The tally is a scratch object too: PingResult copies what it keeps, and calls out to nothing.
+    const tally = scratchTally;
+    tally.host = this.host;
+    tally.address = this.address;
+    tally.family = this.destination.family;
+    tally.index = this.index;
+    tally.sent = this.#sent;
+    tally.rtts = this.#rttList();
+    tally.ttl = this.#ttl;
+    tally.duplicates = this.#duplicates;
+    tally.corrupted = this.#corrupted;
+    tally.errors = this.#errors?.length ?? 0;
+    return new PingResult(tally);
   }
 }
+
+/** What {@linkcode TargetRun.result} hands to PingResult, refilled for each result (a sweep builds one per target). */
+const NO_RTTS: number[] = [];
+const ONE_RTT: number[] = [0];
+const scratchTally: Required<PingTally> = {
+  host: "",
+  address: "",
+  family: 4,
+  index: 0,
+  sent: 0,
+  rtts: NO_RTTS,
+  ttl: null,
+  duplicates: 0,
+  corrupted: 0,
+  errors: 0,
+};

@@ -18,7 +18,12 @@ export type FireOutcome =
   /** The probe was used up without being outstanding (the local stack refused it). */
   | "spent"
   /** Nothing was sent: the socket is full (EAGAIN, ENOBUFS) or out of room; try again after a back-off. */
-  | "backoff";
+  | "backoff"
+  /**
+   * Nothing was sent: every socket is busy sending on a worker thread with its next batch staged. Not a back-off:
+   * the scheduler tries again on its next run (the engine runs it when a batch lands).
+   */
+  | "busy";
 
 /** One target's sends. */
 export interface Flow {
@@ -250,6 +255,10 @@ export class Scheduler {
         continue;
       }
       const outcome = flow.fire(now);
+      if (outcome === "busy") {
+        group.flows.push(head.key, flow);
+        return now + BACKOFF_MS;
+      }
       if (outcome === "backoff") {
         group.flows.push(head.key, flow);
         this.stats.backoffs++;

@@ -58,3 +58,12 @@ export function monotonicMs(): number {
   monotonic.take();
   return monotonic.ms;
 }
+
+/**
+ * CLOCK_REALTIME in ms since the UNIX epoch, at sub-µs resolution (`Date.now()`'s scale, which truncates to whole
+ * ms). For wall-clock times people read, such as iputils' `-D` `[seconds.micros]`.
+ */
+export function epochMs(): number {
+  const ms = realtimeMs();
+  return ms + baseSeconds! * 1e3;
+}

@@ -120,16 +120,26 @@ export class ReceivedAncillary {
   errorCode = 0;
   /** `ee_data`: for a transmit timestamp entry (origin 4) the SOF_TIMESTAMPING_OPT_ID counter. */
   errorData = 0;
-  /** The offender sockaddr (the router), a view into the control buffer; empty when absent. */
-  offender: Uint8Array = new Uint8Array(0);
   readonly #stamps = new KernelStamps();
+  /** Where the offender sockaddr lies in the control buffer: made into a view only when asked for. */
+  #control: Uint8Array = NO_OFFENDER;
+  #offenderStart = 0;
+  #offenderEnd = 0;
+
+  /**
+   * The offender sockaddr (the router), a view into the control buffer; empty when absent. Made on request: every
+   * transmit stamp carries one (zeroed), and a view per stamp was ~100 B of garbage per probe.
+   */
+  get offender(): Uint8Array {
+    return this.#offenderEnd === 0 ? NO_OFFENDER : this.#control.subarray(this.#offenderStart, this.#offenderEnd);
+  }
 
   /** Walks the control buffer `control` of `length` bytes. */
   parse(control: Uint8Array, view: DataView, length: number): void {
     this.ttl = -1;
     this.hasStamp = false;
     this.hasError = false;
-    this.offender = NO_OFFENDER;
+    this.#offenderEnd = 0;
     let offset = 0;
     while (offset + CMSGHDR.size <= length) {
       const cmsgLength = readU64(view, offset + CMSGHDR.len);
@@ -167,10 +177,9 @@ export class ReceivedAncillary {
         this.errorType = view.getUint8(data + SOCK_EXTENDED_ERR.type);
         this.errorCode = view.getUint8(data + SOCK_EXTENDED_ERR.code);
         this.errorData = view.getUint32(data + SOCK_EXTENDED_ERR.data, true);
-        this.offender = control.subarray(
-          data + SOCK_EXTENDED_ERR.size,
-          offset + cmsgLength,
-        );
+        this.#control = control;
+        this.#offenderStart = data + SOCK_EXTENDED_ERR.size;
+        this.#offenderEnd = offset + cmsgLength;
       }
       offset += align(cmsgLength);
     }

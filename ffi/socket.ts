@@ -60,6 +60,8 @@ import { awaitReceiveStamping, enableTimestamping, TxKeyTable } from "./timestam
 /** Raw sockets need CAP_NET_RAW; datagram ICMP sockets need the caller's group in `net.ipv4.ping_group_range`. */
 export type IcmpSocketKind = "raw" | "datagram";
 
+/** An empty name, shared. */
+const NO_BYTES = new Uint8Array(0);
 /** The largest IP datagram, so no reply is ever cut short. */
 const MAX_DATAGRAM = 65535;
 /** Room for the stamp, the TTL and an extended error with its offender, with slack. */
@@ -155,6 +157,11 @@ class BatchBuffers {
   readonly slotNames: Uint8Array[] = [];
   readonly slotControls: Uint8Array[] = [];
   readonly slotControlViews: DataView[] = [];
+  /**
+   * The last data view made of each slot, handed out again while the length repeats (every reply of a run has the
+   * same size): a fresh view per message cost ~100 B of garbage each.
+   */
+  readonly #dataViews: Uint8Array[] = [];
 
   constructor(readonly slotBytes: number) {
     this.data = new Uint8Array(RECEIVE_BATCH * slotBytes);
@@ -177,9 +184,32 @@ class BatchBuffers {
     }
   }
 
-  /** Resets the value-result lengths of every slot before a call. */
+  /** The first `length` bytes of slot `i`'s data, as a view that may be the one returned last time for that slot. */
+  dataView(i: number, length: number): Uint8Array {
+    const last = this.#dataViews[i];
+    if (last !== undefined && last.length === length) return last;
+    return this.#dataViews[i] = this.slotData[i].subarray(0, length);
+  }
+
+  /**
+   * Slots whose value-result fields a call may have changed: those it returned, and the one after (where a call that
+   * fails part-way stopped). All of them before the first call.
+   */
+  #dirty = RECEIVE_BATCH;
+
+  /** Records that the last call returned `n` messages (or failed, `n` ≤ 0). */
+  used(n: number): void {
+    this.#dirty = Math.min(RECEIVE_BATCH, Math.max(n, 0) + 1);
+  }
+
+  /**
+   * Resets the value-result lengths before a call, of the slots the last call may have changed: a batch that brought
+   * two messages costs two resets, not 64.
+   */
   reset(): void {
-    for (let i = 0; i < RECEIVE_BATCH; i++) {
+    const dirty = this.#dirty;
+    this.#dirty = 0;
+    for (let i = 0; i < dirty; i++) {
       const at = i * MMSGHDR.size + MMSGHDR.header;
       this.view.setUint32(at + MSGHDR.namelen, SOCKADDR_STORAGE_SIZE, true);
       writeU64(this.view, at + MSGHDR.controllen, CONTROL_SIZE);
@@ -210,6 +240,17 @@ class SendBatch {
   /** Staged messages are `[start, end)`; `start` moves past those sent. */
   start = 0;
   end = 0;
+
+  /** Messages staged and not yet sent. */
+  get count(): number {
+    return this.end - this.start;
+  }
+
+  /** Forgets the first `count` messages (sent, or refused for good). */
+  drop(count: number): void {
+    this.start += count;
+    if (this.start >= this.end) this.start = this.end = 0;
+  }
 
   constructor() {
     for (let i = 0; i < SEND_BATCH; i++) {
@@ -269,7 +310,18 @@ export class IcmpSocket implements Disposable {
   readonly #rx: MessageBuffers;
   #batch: BatchBuffers | undefined;
   #errorBatch: BatchBuffers | undefined;
+  /** Where {@linkcode IcmpSocket.stage} puts messages. */
   #sendBatch: SendBatch | undefined;
+  /** The batch a worker thread is sending (see {@linkcode IcmpSocket.launchStaged}), or null. */
+  #flying: SendBatch | null = null;
+  /** A landed batch's unsent messages: they leave before the staged ones. */
+  #leftover: SendBatch | null = null;
+  /** An empty batch for the next launch to stage into. */
+  #spareBatch: SendBatch | undefined;
+  /** The descriptor kept open by {@linkcode IcmpSocket.close} until the batch in flight lands. */
+  #heldFd = -1;
+  /** Callers of {@linkcode IcmpSocket.whenClosed} waiting for that landing. */
+  #closeWaiters: (() => void)[] = [];
   /** Where callers build the next packet before {@linkcode IcmpSocket.send}. */
   readonly packet: Uint8Array;
   readonly #sentMonotonic = new Stamp(CLOCK_MONOTONIC);
@@ -300,7 +352,26 @@ export class IcmpSocket implements Disposable {
   /** Maps a transmit stamp's `ee_data` back to the key given to {@linkcode IcmpSocket.send}. */
   readonly txKeys: TxKeyTable = new TxKeyTable();
   /** Ancillary data of the last receive. */
-  readonly ancillary: ReceivedAncillary = new ReceivedAncillary();
+  get ancillary(): ReceivedAncillary {
+    // Parsed on first use: a transmit stamp's entry is read by readTxStamp alone.
+    if (this.#unparsedControl !== null) {
+      this.#ancillary.parse(this.#unparsedControl, this.#unparsedView!, this.#unparsedLength);
+      this.#unparsedControl = null;
+    }
+    return this.#ancillary;
+  }
+  readonly #ancillary = new ReceivedAncillary();
+  /** The control data of the last receive while {@linkcode IcmpSocket.ancillary} has not parsed it. */
+  #unparsedControl: Uint8Array | null = null;
+  #unparsedView: DataView | null = null;
+  #unparsedLength = 0;
+
+  /** Keeps the received control data for {@linkcode IcmpSocket.ancillary} to parse when asked. */
+  #setControl(control: Uint8Array, view: DataView, length: number): void {
+    this.#unparsedControl = control;
+    this.#unparsedView = view;
+    this.#unparsedLength = length;
+  }
   /** Where the address sits in a sockaddr of this family. */
   readonly #span: { offset: number; length: number };
   /** The size of a sockaddr of this family: what the kernel fills in for every message. */
@@ -310,6 +381,8 @@ export class IcmpSocket implements Disposable {
   readonly #rxAddress: Uint8Array;
   #slotNames: Uint8Array[] = [];
   #slotAddresses: Uint8Array[] = [];
+  #errorSlotNames: Uint8Array[] = [];
+  #errorSlotAddresses: Uint8Array[] = [];
 
   private constructor(fd: number, family: 4 | 6, kind: IcmpSocketKind) {
     this.#fd = fd;
@@ -338,6 +411,11 @@ export class IcmpSocket implements Disposable {
     if (length === this.#nameSize && fullName !== undefined && fullAddress !== undefined) {
       this.receivedName = fullName;
       this.receivedAddress = fullAddress;
+      return;
+    }
+    if (length === 0) {
+      // A transmit stamp's entry has no name: no views for it.
+      this.receivedName = this.receivedAddress = NO_BYTES;
       return;
     }
     this.receivedName = name.subarray(0, length);
@@ -531,16 +609,39 @@ export class IcmpSocket implements Disposable {
     return (this.#sendBatch?.end ?? 0) < SEND_BATCH;
   }
 
-  /** Messages staged and not yet sent. */
+  /** Messages not yet sent: a landed batch's leftovers, then those staged (not those in flight). */
   get staged(): number {
-    const batch = this.#sendBatch;
-    return batch === undefined ? 0 : batch.end - batch.start;
+    return (this.#leftover?.count ?? 0) + (this.#sendBatch?.count ?? 0);
   }
 
-  /** The key of the first staged message (see {@linkcode IcmpSocket.staged}). */
+  /** Whether every slot of the staging batch is taken. */
+  get stagingFull(): boolean {
+    return (this.#sendBatch?.end ?? 0) === SEND_BATCH;
+  }
+
+  /**
+   * Messages of a landed batch that its `sendmmsg` did not send: they leave first, through
+   * {@linkcode IcmpSocket.sendStaged}.
+   */
+  get leftover(): number {
+    return this.#leftover?.count ?? 0;
+  }
+
+  /** The key of the next message {@linkcode IcmpSocket.sendStaged} sends (see {@linkcode IcmpSocket.staged}). */
   get stagedKey(): number {
-    const batch = this.#sendBatch!;
+    const batch = this.#head()!;
     return batch.keys[batch.start];
+  }
+
+  /** The batch whose messages leave next: leftovers first. */
+  #head(): SendBatch | undefined {
+    const leftover = this.#leftover;
+    if (leftover === null) return this.#sendBatch;
+    if (leftover.count > 0) return leftover;
+    // All sent (or dropped): the batch serves the next launch.
+    this.#leftover = null;
+    this.#spareBatch ??= leftover;
+    return this.#sendBatch;
   }
 
   /**
@@ -554,36 +655,108 @@ export class IcmpSocket implements Disposable {
     if (batch.end === batch.start) {
       this.#sentMonotonic.take();
       this.#sentRealtime.take();
-      this.sentMonotonic = this.#sentMonotonic.ms;
-      this.sentRealtime = this.#sentRealtime.ms;
+      this.#convertSendStamps();
     }
     const withCmsg = this.txStamps && this.txKeys.mode === "cmsg";
     batch.put(this.packet.subarray(0, length), sockaddr, control, txKey, withCmsg);
   }
 
+  /** Makes the last raw clock readings {@linkcode IcmpSocket.sentMonotonic} and {@linkcode IcmpSocket.sentRealtime}. */
+  #convertSendStamps(): void {
+    this.sentMonotonic = this.#sentMonotonic.ms;
+    this.sentRealtime = this.#sentRealtime.ms;
+  }
+
   /**
-   * Sends the staged messages with one `sendmmsg`. Returns how many left (they are no longer staged), or minus the
-   * errno of the first staged message when none did: it stays staged (see {@linkcode IcmpSocket.dropStaged}).
+   * Sends the next messages (a landed batch's leftovers, else the staged ones) with one `sendmmsg` on this thread.
+   * Returns how many left (they are no longer staged), or minus the errno of the first message when none did: it
+   * stays staged (see {@linkcode IcmpSocket.dropStaged}). Not while a batch is in flight.
    */
   sendStaged(): number {
-    const batch = this.#sendBatch;
-    if (batch === undefined || batch.end === batch.start) return 0;
+    const batch = this.#head();
+    if (batch === undefined || batch.count === 0) return 0;
     const vector = batch.vector.subarray(batch.start * MMSGHDR.size);
-    const sent = libc().sendmmsg(this.#fd, vector, batch.end - batch.start, 0);
+    const sent = libc().sendmmsg(this.#fd, vector, batch.count, 0);
     if (sent === -1) return -errno();
-    if (this.txStamps && this.txKeys.mode === "counter") {
-      for (let i = 0; i < sent; i++) this.txKeys.afterSend(batch.keys[batch.start + i], 0, false);
-    }
-    this.dropStaged(sent);
+    this.#afterBatch(batch, sent);
     return sent;
   }
 
-  /** Forgets the first `count` staged messages (sent, or refused for good). */
+  /** Records `sent` messages of `batch` as sent. */
+  #afterBatch(batch: SendBatch, sent: number): void {
+    if (this.txStamps && this.txKeys.mode === "counter") {
+      for (let i = 0; i < sent; i++) this.txKeys.afterSend(batch.keys[batch.start + i], 0, false);
+    }
+    batch.drop(sent);
+  }
+
+  /** Forgets the next `count` messages of {@linkcode IcmpSocket.sendStaged}'s (refused for good). */
   dropStaged(count: number): void {
-    const batch = this.#sendBatch;
-    if (batch === undefined) return;
-    batch.start += count;
-    if (batch.start >= batch.end) batch.start = batch.end = 0;
+    this.#head()?.drop(count);
+  }
+
+  /** The keys of the batch in flight (empty when none). */
+  get flyingKeys(): Float64Array {
+    const batch = this.#flying;
+    return batch === null ? new Float64Array(0) : batch.keys.subarray(batch.start, batch.end);
+  }
+
+  /** Whether a batch is in flight on a worker thread. */
+  get sending(): boolean {
+    return this.#flying !== null;
+  }
+
+  /**
+   * Whether {@linkcode IcmpSocket.launchStaged} may send the staged messages on a worker thread: none in flight, no
+   * leftovers, and transmit stamps keyed by cmsg (counter keys are recorded after the call, and a stamp may be read
+   * before a worker's call returns).
+   */
+  get canLaunch(): boolean {
+    return this.#flying === null && this.leftover === 0 && this.#fd !== -1 &&
+      (!this.txStamps || this.txKeys.mode === "cmsg");
+  }
+
+  /**
+   * Sends the staged messages with one `sendmmsg` on a worker thread of Deno's blocking pool, so that the kernel's
+   * work for them (on a veth path the whole echo runs inside the sender's call) overlaps the caller's. The send
+   * stamps are taken again immediately before the call; staging goes on into another batch meanwhile. Resolves,
+   * once the call returned, with how many left; the rest (all, for -1) become {@linkcode IcmpSocket.leftover},
+   * to be sent on this thread, where errno can be read (the worker's is its own). Only when
+   * {@linkcode IcmpSocket.canLaunch} and something is staged.
+   */
+  launchStaged(): Promise<number> {
+    const batch = this.#sendBatch!;
+    this.#flying = batch;
+    this.#sendBatch = this.#spareBatch ?? new SendBatch();
+    this.#spareBatch = undefined;
+    const vector = batch.vector.subarray(batch.start * MMSGHDR.size);
+    const count = batch.count;
+    // Raw readings first, conversions after the call: nothing between the clock and the send may allocate.
+    this.#sentMonotonic.take();
+    this.#sentRealtime.take();
+    const call = libc().sendmmsg_async(this.#fd, vector, count, 0);
+    this.#convertSendStamps();
+    // Deno does not pin buffers passed to nonblocking calls: `batch`, which owns every buffer the kernel reads
+    // (the vector points into its data, name, control and iovec arrays), stays referenced by #flying until then.
+    return call.then((sent) => this.#land(batch, sent), () => this.#land(batch, -1));
+  }
+
+  #land(batch: SendBatch, sent: number): number {
+    this.#flying = null;
+    if (sent > 0) this.#afterBatch(batch, sent);
+    if (this.#heldFd !== -1) {
+      // Closed while in flight: the descriptor was kept for the worker's call.
+      libc().close(this.#heldFd);
+      this.#heldFd = -1;
+      batch.drop(batch.count);
+      for (const resolve of this.#closeWaiters.splice(0)) resolve();
+    }
+    if (batch.count > 0) {
+      this.#leftover = batch;
+    } else {
+      this.#spareBatch = batch;
+    }
+    return sent;
   }
 
   /**
@@ -611,7 +784,7 @@ export class IcmpSocket implements Disposable {
     this.receivedFlags = rx.headerView.getInt32(MSGHDR.flags, true);
     this.receivedControl = rx.controlView;
     this.receivedControlLength = controlLength;
-    this.ancillary.parse(rx.control, rx.controlView, controlLength);
+    this.#setControl(rx.control, rx.controlView, controlLength);
     return n;
   }
 
@@ -625,6 +798,7 @@ export class IcmpSocket implements Disposable {
     const batch = this.#batch ??= this.#newBatch();
     batch.reset();
     const n = libc().recvmmsg(this.#fd, batch.vector, RECEIVE_BATCH, MSG_DONTWAIT, null);
+    batch.used(n);
     if (n === -1) return -errno();
     this.receivedMonotonic = monotonicMs();
     return n;
@@ -632,10 +806,26 @@ export class IcmpSocket implements Disposable {
 
   #newBatch(): BatchBuffers {
     const batch = new BatchBuffers(BATCH_SLOT_BYTES);
-    const { offset, length } = this.#span;
-    this.#slotNames = batch.slotNames.map((name) => name.subarray(0, this.#nameSize));
-    this.#slotAddresses = this.#slotNames.map((name) => name.subarray(offset, offset + length));
+    this.#slotNames = this.#fullNames(batch);
+    this.#slotAddresses = this.#addressesOf(this.#slotNames);
     return batch;
+  }
+
+  #newErrorBatch(): BatchBuffers {
+    const batch = new BatchBuffers(ERROR_BATCH_SLOT_BYTES);
+    this.#errorSlotNames = this.#fullNames(batch);
+    this.#errorSlotAddresses = this.#addressesOf(this.#errorSlotNames);
+    return batch;
+  }
+
+  /** Per-slot views of a full-size name, made once. */
+  #fullNames(batch: BatchBuffers): Uint8Array[] {
+    return batch.slotNames.map((name) => name.subarray(0, this.#nameSize));
+  }
+
+  #addressesOf(names: Uint8Array[]): Uint8Array[] {
+    const { offset, length } = this.#span;
+    return names.map((name) => name.subarray(offset, offset + length));
   }
 
   /**
@@ -645,32 +835,42 @@ export class IcmpSocket implements Disposable {
    * {@linkcode IcmpSocket.selectError} each), or minus the errno.
    */
   receiveErrorBatch(): number {
-    const batch = this.#errorBatch ??= new BatchBuffers(ERROR_BATCH_SLOT_BYTES);
+    const batch = this.#errorBatch ??= this.#newErrorBatch();
     batch.reset();
     const n = libc().recvmmsg(this.#fd, batch.vector, RECEIVE_BATCH, MSG_DONTWAIT | MSG_ERRQUEUE, null);
+    batch.used(n);
     return n === -1 ? -errno() : n;
   }
 
-  /** Makes entry `i` of the last {@linkcode IcmpSocket.receiveErrorBatch} the received message. */
+  /**
+   * Makes entry `i` of the last {@linkcode IcmpSocket.receiveErrorBatch} the received message. Its views (data, name,
+   * address) may be the ones an earlier message of the same slot had: like the bytes, they are valid until the next
+   * receive.
+   */
   selectError(i: number): void {
     const batch = this.#errorBatch!;
     const at = i * MMSGHDR.size;
     const length = batch.view.getUint32(at + MMSGHDR.len, true);
-    this.received = batch.slotData[i].subarray(0, Math.min(length, ERROR_BATCH_SLOT_BYTES));
+    this.received = batch.dataView(i, Math.min(length, ERROR_BATCH_SLOT_BYTES));
     const nameLength = batch.view.getUint32(at + MSGHDR.namelen, true);
-    this.#setName(batch.slotNames[i], Math.min(nameLength, SOCKADDR_STORAGE_SIZE));
+    this.#setName(
+      batch.slotNames[i],
+      Math.min(nameLength, SOCKADDR_STORAGE_SIZE),
+      this.#errorSlotNames[i],
+      this.#errorSlotAddresses[i],
+    );
     this.receivedFlags = batch.view.getInt32(at + MSGHDR.flags, true);
     this.receivedControl = batch.slotControlViews[i];
     this.receivedControlLength = Math.min(readU64(batch.view, at + MSGHDR.controllen), CONTROL_SIZE);
-    this.ancillary.parse(batch.slotControls[i], batch.slotControlViews[i], this.receivedControlLength);
+    this.#setControl(batch.slotControls[i], batch.slotControlViews[i], this.receivedControlLength);
   }
 
-  /** Makes message `i` of the last {@linkcode IcmpSocket.receiveBatch} the received one. */
+  /** Makes message `i` of the last {@linkcode IcmpSocket.receiveBatch} the received one (views as for `selectError`). */
   select(i: number): void {
     const batch = this.#batch!;
     const at = i * MMSGHDR.size;
     const length = batch.view.getUint32(at + MMSGHDR.len, true);
-    this.received = batch.slotData[i].subarray(0, Math.min(length, BATCH_SLOT_BYTES));
+    this.received = batch.dataView(i, Math.min(length, BATCH_SLOT_BYTES));
     const nameLength = batch.view.getUint32(at + MSGHDR.namelen, true);
     this.#setName(
       batch.slotNames[i],
@@ -679,16 +879,28 @@ export class IcmpSocket implements Disposable {
       this.#slotAddresses[i],
     );
     const controlLength = Math.min(readU64(batch.view, at + MSGHDR.controllen), CONTROL_SIZE);
-    this.ancillary.parse(batch.slotControls[i], batch.slotControlViews[i], controlLength);
+    this.#setControl(batch.slotControls[i], batch.slotControlViews[i], controlLength);
   }
 
   /** Closes the descriptor. Safe to call twice. */
   close(): void {
     if (this.#fd === -1) return;
-    libc().close(this.#fd);
+    // A batch in flight still uses the descriptor: it is closed when the batch lands.
+    if (this.#flying !== null) this.#heldFd = this.#fd;
+    else libc().close(this.#fd);
     this.#fd = -1;
     // Staged messages die with the socket.
-    this.dropStaged(this.staged);
+    this.#sendBatch?.drop(SEND_BATCH);
+    this.#leftover?.drop(SEND_BATCH);
+  }
+
+  /**
+   * Resolves once a closed socket's descriptor is released: at once, or when the batch in flight that still uses it
+   * lands (see {@linkcode IcmpSocket.launchStaged}).
+   */
+  whenClosed(): Promise<void> {
+    if (this.#heldFd === -1) return Promise.resolve();
+    return new Promise((resolve) => this.#closeWaiters.push(resolve));
   }
 
   /** Same as {@linkcode IcmpSocket.close}, for `using`. */

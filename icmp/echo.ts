@@ -115,6 +115,59 @@ function writeEcho(
   }
   // The payload goes first: it may be a view into `out` that the header bytes would otherwise overwrite.
   out.set(payload, ECHO_HEADER_LENGTH);
+  return frameEcho(out, family, type, id, seq, length);
+}
+
+/**
+ * Writes an echo request's header in front of the `payloadLength` payload bytes already at
+ * `out[ECHO_HEADER_LENGTH…]`, and for IPv4 its checksum: {@linkcode writeEchoRequest} for a payload laid down in
+ * place (the probe engine's hot path, without a view of the payload). Returns the packet's length.
+ *
+ * @param out The packet buffer, payload in place.
+ * @param family 4 or 6.
+ * @param id Identifier, 0..65535.
+ * @param seq Sequence number, 0..65535.
+ * @param payloadLength Payload bytes, at most {@linkcode MAX_PAYLOAD} for the family.
+ * @returns 8 + `payloadLength`.
+ * @throws {RangeError} As {@linkcode writeEchoRequest}.
+ *
+ * @example Frame a payload written in place
+ * ```ts
+ * import { frameEchoRequest } from "./echo.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const out = new Uint8Array(64);
+ * out.set([1, 2, 3, 4], 8);
+ * equal(frameEchoRequest(out, 4, 0x1234, 1, 4), 12);
+ * equal(out[0], 8);
+ * ```
+ */
+export function frameEchoRequest(
+  out: Uint8Array,
+  family: 4 | 6,
+  id: number,
+  seq: number,
+  payloadLength: number,
+): number {
+  const what = "echo request";
+  checkFamily(family, what);
+  checkField("id", id, what);
+  checkField("seq", seq, what);
+  const max = MAX_PAYLOAD[family];
+  if (payloadLength > max) {
+    throw new RangeError(
+      `Cannot encode ${what}: payload must be at most ${max} bytes for IPv${family}, got ${payloadLength}`,
+    );
+  }
+  const length = ECHO_HEADER_LENGTH + payloadLength;
+  if (out.length < length) {
+    throw new RangeError(`Cannot encode ${what}: buffer must hold ${length} bytes, got ${out.length}`);
+  }
+  return frameEcho(out, family, family === 4 ? ICMP4.ECHO_REQUEST : ICMP6.ECHO_REQUEST, id, seq, length);
+}
+
+/** The header and (IPv4) checksum of an echo message of `length` bytes whose payload is in place. */
+function frameEcho(out: Uint8Array, family: 4 | 6, type: number, id: number, seq: number, length: number): number {
   out[0] = type;
   out[1] = ECHO_CODE;
   out[2] = 0;

@@ -50,3 +50,25 @@ Deno.test("dist/cli.js runs: --version, and a subcommand from its own chunk", as
   equal(serve.code, 0);
   ok(serve.stdout.startsWith("Usage: miniping serve"), serve.stdout);
 });
+
+Deno.test("dist/cli.js lets Deno write its code cache: a second run compiles nothing afresh", async () => {
+  const denoDir = await Deno.makeTempDir();
+  try {
+    const run = async () => {
+      const command = new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-ffi", "--v8-flags=--no-lazy", new URL("cli.js", dist).pathname, "--version"],
+        env: { DENO_DIR: denoDir, DENO_LOG: "debug" },
+        stdout: "piped",
+        stderr: "piped",
+      });
+      const { code, stderr } = await command.output();
+      equal(code, 0);
+      return new TextDecoder().decode(stderr);
+    };
+    const cli = new URL("cli.js", dist).href;
+    ok((await run()).includes(`Updating V8 code cache for ES module: ${cli}`), "the first run wrote no code cache");
+    ok((await run()).includes(`V8 code cache hit for ES module: ${cli}`), "the second run found no code cache");
+  } finally {
+    await Deno.remove(denoDir, { recursive: true });
+  }
+});

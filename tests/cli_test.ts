@@ -571,13 +571,16 @@ Deno.test({
 });
 
 Deno.test({
-  name: "deno install gives a working miniping command",
+  name: "README's install line gives a working miniping command",
   ignore: noLoopback,
   fn: async () => {
+    const readme = await Deno.readTextFile(`${ROOT}README.md`);
+    const line = /^deno install --global (.*) -n miniping dist\/cli\.js$/m.exec(readme);
+    ok(line !== null, "README.md has no `deno install --global … -n miniping dist/cli.js` line");
     const root = await Deno.makeTempDir({ prefix: "miniping-install-" });
     try {
       const install = await new Deno.Command(Deno.execPath(), {
-        args: ["install", "--global", "--allow-ffi", "-n", "miniping", "--root", root, CLI],
+        args: ["install", "--global", ...line[1].split(" "), "--root", root, "-n", "miniping", "dist/cli.js"],
         cwd: ROOT,
         stdout: "piped",
         stderr: "piped",

@@ -228,3 +228,50 @@ Deno.test("matchPacket: a reply with a bad checksum is corrupted; IPv4 options a
     { type: "reply", probe, ttl: 61, bytes: 64 },
   );
 });
+
+Deno.test("matchPacket: an IPv4 datagram socket's reply is not checksummed again; a given reply object is refilled", () => {
+  const probe = fakeProbe("p", TARGET4, payload());
+  const lookup = table([0x1234, 9, probe]);
+  const reply = encodeEcho(4, 0x1234, 9, probe.payload, { reply: true });
+  // The kernel validates ICMPv4 checksums before a datagram socket sees a reply: the field is left as it came.
+  reply[2] ^= 0xff;
+  const reuse = { type: "reply" as const, probe, ttl: null, bytes: 0 };
+  const match = matchPacket({ family: 4, kind: "datagram", data: reply, from: TARGET4, ttl: 57 }, lookup, reuse);
+  equal(match, reuse);
+  deepEqual(match, { type: "reply", probe, ttl: 57, bytes: 64 });
+  // A payload that differs is still corrupted, and a corrupted reply never lands in the reused object.
+  reply[20] ^= 1;
+  deepEqual(matchPacket({ family: 4, kind: "datagram", data: reply, from: TARGET4, ttl: 57 }, lookup, reuse), {
+    type: "corrupted",
+    probe,
+  });
+  deepEqual(reuse, { type: "reply", probe, ttl: 57, bytes: 64 });
+});
+
+Deno.test("matchPacket compares a probe's token where it lies in a shared pool", () => {
+  const pool = new Uint8Array(64).map((_, i) => (i * 97 + 13) & 0xff);
+  const at = 21;
+  const token = pool.subarray(at, at + 16);
+  const pooled: FakeProbe = {
+    name: "pooled",
+    destination: TARGET4,
+    payload: payloadOf(token, 56),
+    token: pool,
+    tokenAt: at,
+    size: 56,
+  };
+  const lookup = table([0x1234, 9, pooled]);
+  const reply = encodeEcho(4, 0x1234, 9, pooled.payload, { reply: true });
+  equal(
+    matchPacket({ family: 4, kind: "raw", data: ipv4(TARGET4, HOST4, reply), from: TARGET4, ttl: -1 }, lookup)?.type,
+    "reply",
+  );
+  const shifted = { ...pooled, tokenAt: at + 1 };
+  equal(
+    matchPacket(
+      { family: 4, kind: "raw", data: ipv4(TARGET4, HOST4, reply), from: TARGET4, ttl: -1 },
+      table([0x1234, 9, shifted]),
+    )?.type,
+    "corrupted",
+  );
+});

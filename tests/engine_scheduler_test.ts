@@ -17,7 +17,7 @@ class FakeFlow implements Flow {
   }
   fire(now: number): FireOutcome {
     const outcome = this.next.shift() ?? "sent";
-    if (outcome === "backoff") return outcome;
+    if (outcome === "backoff" || outcome === "busy") return outcome;
     this.log.push([this.name, now]);
     this.sent++;
     this.due = this.sent >= this.count ? Infinity : this.start + this.sent * this.interval;
@@ -128,6 +128,26 @@ Deno.test("scheduler backs off on a full socket and resends the same probe after
   equal(scheduler.run(BACKOFF_MS), Infinity);
   equal(flow.sent, 3);
   equal(scheduler.stats.sent, 3);
+});
+
+Deno.test("scheduler: every socket busy sending stops the drain without a back-off; the next run goes on", () => {
+  const log: [string, number][] = [];
+  const scheduler = new Scheduler();
+  const group = new PaceGroup(Infinity, 100);
+  const flow = new FakeFlow("a", log, 0, 0, 4);
+  flow.next = ["sent", "busy"];
+  scheduler.add(group, flow);
+  // Asks to run again soon, but holds nothing back: not a back-off, and the probe is neither sent nor outstanding.
+  equal(scheduler.run(0), BACKOFF_MS);
+  equal(flow.sent, 1);
+  equal(group.outstanding, 1);
+  equal(scheduler.stats.backoffs, 0);
+  equal(scheduler.stats.sent, 1);
+  // A batch landed: the very next run, at the same instant, sends the rest.
+  equal(scheduler.run(0), Infinity);
+  equal(flow.sent, 4);
+  equal(group.outstanding, 4);
+  deepEqual(log, [["a", 0], ["a", 0], ["a", 0], ["a", 0]]);
 });
 
 Deno.test("scheduler: a back-off found after the drain (a batched send) holds the next drain", () => {

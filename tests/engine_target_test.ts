@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { asciiHostname, parseLiteral, Resolver, resolveTarget } from "../engine/target.ts";
+import {
+  asciiHostname,
+  cachedLiteral,
+  describeTarget,
+  parseLiteral,
+  Resolver,
+  resolveTarget,
+} from "../engine/target.ts";
 import { formatAddress, parseAddress } from "../icmp/mod.ts";
 import type { SocketAddress } from "../ffi/sockaddr.ts";
 import { toSocketAddress } from "../ffi/sockaddr.ts";
@@ -141,4 +148,30 @@ Deno.test("parseLiteral() reads dotted quads exactly as parseAddress() and toSoc
       ],
     );
   }));
+});
+
+Deno.test("cachedLiteral() keeps a literal from its second use, with the same answer each time", () => {
+  for (const host of ["198.18.77.1", "fd00::77", "255.255.255.254"]) {
+    const first = cachedLiteral(host)!;
+    const second = cachedLiteral(host)!;
+    const third = cachedLiteral(host)!;
+    ok(first !== second, `${host}: the first use is not kept`);
+    equal(third, second, `${host}: the second use is`);
+    for (const entry of [first, second]) {
+      equal(entry.address, describeTarget(parseLiteral(host)!));
+      deepEqual([...entry.destination.sockaddr], [...parseLiteral(host)!.sockaddr]);
+    }
+  }
+  equal(cachedLiteral("0.0.0.0"), null);
+  equal(cachedLiteral("example.org"), null);
+});
+
+Deno.test("parseLiteral() gives every dotted quad its own socket address bytes", () => {
+  // Socket addresses share buffers: writing one must not show in another.
+  const a = parseLiteral("198.18.0.1")!;
+  const b = parseLiteral("198.18.0.2")!;
+  deepEqual([...a.address], [198, 18, 0, 1]);
+  deepEqual([...b.address], [198, 18, 0, 2]);
+  equal(a.sockaddr.length, 16);
+  equal(a.sockaddr.byteOffset + 16 <= b.sockaddr.byteOffset || a.sockaddr.buffer !== b.sockaddr.buffer, true);
 });

@@ -1,6 +1,9 @@
-/** ffi/libc.ts: every symbol of the one table is callable, whether bound by the first dlopen or by the deferred one. */
-import { equal } from "node:assert/strict";
-import { libc, LIBC_SYMBOLS } from "../ffi/libc.ts";
+/**
+ * ffi/libc.ts: every symbol of the one table is callable, through plain pointers at first and bound by `Deno.dlopen`
+ * once PLAIN_CALLS calls have been made.
+ */
+import { equal, notEqual } from "node:assert/strict";
+import { libc, LIBC_SYMBOLS, libcBinding, PLAIN_CALLS } from "../ffi/libc.ts";
 
 Deno.test("libc() gives every symbol of LIBC_SYMBOLS as a function, the same object each time", () => {
   const c = libc();
@@ -8,9 +11,9 @@ Deno.test("libc() gives every symbol of LIBC_SYMBOLS as a function, the same obj
   for (const name of Object.keys(LIBC_SYMBOLS)) equal(typeof c[name as keyof typeof c], "function", name);
 });
 
-Deno.test("libc(): a deferred symbol and an eager one both call into libc", () => {
+/** eventfd, then write and read on it: the counter comes back as written. */
+function eventfdRoundTrip(): void {
   const c = libc();
-  // eventfd (eager) then write/read on it (deferred): the counter comes back as written.
   const fd = c.eventfd(0, 0);
   equal(fd >= 0, true);
   try {
@@ -22,4 +25,25 @@ Deno.test("libc(): a deferred symbol and an eager one both call into libc", () =
   } finally {
     equal(c.close(fd), 0);
   }
+}
+
+Deno.test("libc(): plain calls at first, then (after PLAIN_CALLS calls) the symbols bound by Deno.dlopen", async () => {
+  const c = libc();
+  // The table's 32-bit results, pointers and nonblocking calls work the same either way.
+  const check = async () => {
+    eventfdRoundTrip();
+    notEqual(c.__errno_location(), null);
+    const fds = new Uint8Array(8);
+    equal(await c.poll(fds, 0n, 0), 0);
+  };
+  // This file's module state is its own: no call has been made through the table yet.
+  equal(libcBinding(), "plain");
+  await check();
+  const socket = c.socket;
+  const timespec = new Uint8Array(16);
+  for (let i = 0; i < PLAIN_CALLS && libcBinding() === "plain"; i++) c.clock_gettime(1, timespec);
+  equal(libcBinding(), "fast");
+  // Every holder of the table sees the bound symbols.
+  notEqual(c.socket, socket);
+  await check();
 });

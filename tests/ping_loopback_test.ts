@@ -24,6 +24,17 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
  */
 const SLACK_MS = 400;
 
+test("ping() stamps each event with the wall clock at µs resolution (iputils' -D prints µs)", async () => {
+  const times: number[] = [];
+  const before = Date.now();
+  await ping("127.0.0.1", { count: 6, interval: 1, onProbe: (event) => void times.push(event.time) });
+  const after = Date.now() + 1;
+  equal(times.length, 6);
+  for (const time of times) ok(time >= before && time <= after, `${time} outside [${before}, ${after}]`);
+  // Whole-ms stamps (Date.now()) would make every one an integer; six µs stamps all landing on a whole ms is ~1e-18.
+  ok(times.some((time) => !Number.isInteger(time)), times.join(", "));
+});
+
 test("ping() gets four replies from 127.0.0.1, timed by the kernel", async () => {
   const events: ProbeEvent[] = [];
   const result = await ping("127.0.0.1", { interval: 10, onProbe: (event) => events.push(event) });
@@ -42,6 +53,27 @@ test("ping() gets four replies from 127.0.0.1, timed by the kernel", async () =>
     ok(event.rtt > 0 && event.rtt < SLACK_MS, `rtt ${event.rtt}`);
   }
   deepEqual(result.rtts, events.map((event) => (event as { rtt: number }).rtt));
+});
+
+test("a result and its events keep their own figures while 10,000 more probes go through the engine", async () => {
+  // The engine refills one reply object, one match object and per-slot views for every packet, and a run keeps its
+  // RTTs in a typed store: nothing of that may show through what a caller was given.
+  const events: ProbeEvent[] = [];
+  const result = await ping("127.0.0.1", { count: 20, interval: 0, onProbe: (event) => events.push(event) });
+  const rtts = [...result.rtts];
+  const figures = [result.min, result.max, result.mean, result.median, result.p95, result.jitter];
+  const copies = events.map((event) => ({ ...event }));
+  equal(result.received, 20);
+  equal(new Set(events).size, 20);
+  const [other, many] = await Promise.all([
+    ping("127.0.0.1", { count: 10_000, interval: 0 }),
+    ping("127.0.0.2", { count: 1, size: 8 }),
+  ]);
+  equal(other.received + many.received, 10_001);
+  deepEqual(result.rtts, rtts);
+  deepEqual([result.min, result.max, result.mean, result.median, result.p95, result.jitter], figures);
+  deepEqual(events, copies);
+  deepEqual(rtts, events.map((event) => (event as { rtt: number }).rtt));
 });
 
 test("ping() gets replies from ::1 with their hop limit", async () => {

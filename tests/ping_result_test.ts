@@ -1,4 +1,4 @@
-import { deepEqual, equal, ok } from "node:assert/strict";
+import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { PingResult } from "../mod.ts";
 import fc from "fast-check";
 import { summarizeRtts } from "../stats/summary.ts";
@@ -142,4 +142,41 @@ Deno.test("PingResult with one RTT gives summarizeRtts' statistics (its shortcut
       [summary.min, summary.max, summary.mean, summary.median, summary.jitter, summary.p95],
     );
   }));
+});
+
+Deno.test("PingResult holds its tally as own fields and derives the rest, so equal tallies mean equal results", () => {
+  const tally = { ...base, sent: 3, rtts: [3, 1, 2], ttl: 60, index: 4 };
+  const result = new PingResult(tally);
+  deepEqual(Object.keys(result).sort(), [
+    "address",
+    "corrupted",
+    "duplicates",
+    "errors",
+    "family",
+    "host",
+    "index",
+    "rtts",
+    "sent",
+    "ttl",
+  ]);
+  // deepEqual compares own fields: every derived one follows from them.
+  deepEqual(new PingResult(tally), result);
+  const other = new PingResult({ ...tally, rtts: [3, 1, 4] });
+  throws(() => deepEqual(other, result));
+  equal(result.ok, true);
+  equal(result.received, 3);
+  // The figures of a result with several RTTs are computed once and stay its own.
+  equal(result.median, 2);
+  equal(other.median, 3);
+  equal(result.p95, summarizeRtts([3, 1, 2]).p95);
+  // A changed input array does not reach the result.
+  tally.rtts.push(100);
+  deepEqual(result.rtts, [3, 1, 2]);
+  equal(result.max, 3);
+});
+
+Deno.test("PingResult rejects a tally that is not one, as when its figures were computed at once", () => {
+  throws(() => new PingResult({ ...base, sent: 1, rtts: [NaN], ttl: null }), RangeError);
+  throws(() => new PingResult({ ...base, sent: 2, rtts: [1, Infinity], ttl: null }), RangeError);
+  throws(() => new PingResult({ ...base, sent: -1, rtts: [], ttl: null }), RangeError);
 });

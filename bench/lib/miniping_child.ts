@@ -8,6 +8,9 @@
  * deno run -A bench/lib/miniping_child.ts soak TARGET SECONDS SAMPLE_SECONDS BATCH
  * ```
  *
+ * With `MINIPING_SYNC_SENDS=1` in its environment the engine sends every batch on the loop's thread (no send batch
+ * goes to a worker thread): the benchmarks' `--sync on` rows, to compare in the same run.
+ *
  * `sweep` probes every address in FILE once: with `pingMany(addresses, { count: 1, timeout })` when the library
  * exports it (or `pingMany` is asked for), else — the state before issue 7 — with
  * `Promise.all(addresses.map((a) => ping(a, { count: 1, timeout })))`.
@@ -15,6 +18,7 @@
  * @module
  */
 import * as miniping from "../../mod.ts";
+import { engine } from "../../engine/engine.ts";
 
 type Entry = { ok?: boolean; received?: number };
 type PingMany = (hosts: Iterable<string>, options: Record<string, unknown>) => Promise<Entry[]>;
@@ -96,6 +100,7 @@ async function soak(target: string, seconds: number, sampleSeconds: number, batc
 }
 
 if (import.meta.main) {
+  if (Deno.env.get("MINIPING_SYNC_SENDS") === "1") engine().offloadSends = false;
   const [mode, ...rest] = Deno.args;
   if (mode === "sweep") await sweep(rest[0], rest[1] ?? "auto", Number(rest[2] ?? 500));
   else if (mode === "flood") await flood(rest[0], Number(rest[1]));
