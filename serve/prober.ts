@@ -190,13 +190,14 @@ export class Prober {
     const from = Math.floor(k * n / round.slices);
     const to = Math.floor((k + 1) * n / round.slices);
     if (to <= from) return;
-    const probe = this.#probe(round.hosts.slice(from, to), round.states.slice(from, to), n).finally(() =>
+    const probe = this.#probe(round.hosts.slice(from, to), round.states, from, n).finally(() =>
       this.#inFlight.delete(probe)
     );
     this.#inFlight.add(probe);
   }
 
-  async #probe(hosts: string[], states: TargetState[], total: number): Promise<void> {
+  /** Probes `hosts`, the round's targets from `from` on: event index i is `states[from + i]`. */
+  async #probe(hosts: string[], states: readonly TargetState[], from: number, total: number): Promise<void> {
     const metrics = this.#metrics;
     const { period, timeout, size, ttl, dscp, source } = this.#options;
     const options: RoundOptions = {
@@ -211,13 +212,13 @@ export class Prober {
       collect: false,
       signal: this.#controller.signal,
       onProbe: (event) => {
-        const state = states[event.index];
+        const state = states[from + event.index];
         // A target removed by a reload while its probe was out: its series are gone, and stay gone.
         if (state === undefined || !this.#isCurrent(state)) return;
         metrics.record(state, event.address, event, event.time);
       },
       onResult: (entry) => {
-        const state = states[entry.index];
+        const state = states[from + entry.index];
         if (state === undefined || !this.#isCurrent(state)) return;
         if (entry.ok) metrics.corrupted(state, entry.address, entry.corrupted);
         else metrics.resolveFailed(state, entry.error.message);
