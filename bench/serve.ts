@@ -7,8 +7,11 @@
  *
  * ```sh
  * sudo deno run -A bench/serve.ts [--targets 100,300,1000,10000] [--rounds 3] [--warmup 15] [--measure 60]
- *   [--tools miniping,smokeping]
+ *   [--tools miniping,smokeping,baseline] [--baseline DIR]
  * ```
+ *
+ * `baseline` is `miniping serve` from another checkout (`--baseline DIR`, e.g. a `git archive` of an older commit),
+ * run in turn with the others for paired before/after figures.
  *
  * Prints a markdown table of medians over the rounds. Needs root, `ip`, `tcpdump`, `curl`,
  * `prometheus-smokeping-prober`.
@@ -27,6 +30,7 @@ const args = parseArgs({
     measure: { type: "string", default: "60" },
     tools: { type: "string", default: "miniping,smokeping" },
     sample: { type: "string", default: "5" },
+    baseline: { type: "string" },
   },
 }).values;
 const SIZES = args.targets.split(",").map(Number);
@@ -34,13 +38,14 @@ const ROUNDS = Number(args.rounds);
 const WARMUP_S = Number(args.warmup);
 const MEASURE_S = Number(args.measure);
 const TOOLS = args.tools.split(",") as Tool[];
+if (TOOLS.includes("baseline") && args.baseline === undefined) throw new Error("--tools baseline needs --baseline DIR");
 const SAMPLE = Number(args.sample);
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const PORT = 9374;
 const METRICS = `http://127.0.0.1:${PORT}/metrics`;
 const CLK_TCK = 100;
 
-type Tool = "miniping" | "smokeping";
+type Tool = "miniping" | "smokeping" | "baseline";
 
 /** One run of one tool. */
 interface Run {
@@ -49,6 +54,7 @@ interface Run {
   rss60: number | null;
   peakRss: number;
   scrapeMs: number | null;
+  fetchMs: number | null;
   sent: number | null;
   received: number | null;
   biasUs: number | null;
@@ -99,7 +105,11 @@ function parseMetrics(text: string) {
   return byHost;
 }
 
-/** Scrapes /metrics from inside h with curl, as a Go scraper would read it; `ms` is the median of `count` scrapes. */
+/**
+ * Scrapes /metrics from inside h with curl, as a Go scraper would read it: the first scrape is kept for its counters;
+ * `ms` is the median time of the `count - 1` that follow (bodies to /dev/null, so a file write is not timed), or of
+ * the one scrape when `count` is 1.
+ */
 async function scrape(lab: Lab, dir: string, count = 1) {
   const file = `${dir}/scrape.txt`;
   const times: number[] = [];
@@ -112,7 +122,7 @@ async function scrape(lab: Lab, dir: string, count = 1) {
         "--max-time",
         "30",
         "-o",
-        file,
+        i === 0 ? file : "/dev/null",
         "-H",
         "Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
         "-w",
@@ -126,13 +136,33 @@ async function scrape(lab: Lab, dir: string, count = 1) {
         continue;
       }
       if (r.code !== 0) throw new Error(`curl exit ${r.code}`);
-      times.push(Number(r.stdout) * 1000);
+      if (i > 0 || count === 1) times.push(Number(r.stdout) * 1000);
     }
     return { metrics: parseMetrics(await Deno.readTextFile(file)), ms: median(times), at: Date.now() };
   } catch (error) {
     console.error(`scrape failed: ${error instanceof Error ? error.message : String(error)}`);
     return null;
   }
+}
+
+/** Median time of `count` scrapes by Deno's fetch, run inside h (the body read whole, as Prometheus would). */
+async function fetchScrape(lab: Lab, count = 3): Promise<number | null> {
+  const script = `const times = [];
+for (let i = 0; i < ${count}; i++) {
+  const t = performance.now();
+  const r = await fetch(${
+    JSON.stringify(METRICS)
+  }, { headers: { accept: "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5" } });
+  await r.arrayBuffer();
+  times.push(performance.now() - t);
+}
+console.log(JSON.stringify(times));`;
+  const r = await lab.exec("h", [Deno.execPath(), "eval", script]);
+  if (r.code !== 0) {
+    console.error(`fetch scrape failed: ${r.stderr}`);
+    return null;
+  }
+  return median(JSON.parse(r.stdout) as number[]);
 }
 
 /** tcpdump in h on the link to r1, for the sample targets only. */
@@ -167,7 +197,7 @@ function wireMeans(text: string, from: number, to: number): Map<string, number> 
 }
 
 async function startTool(lab: Lab, tool: Tool, hosts: string[], dir: string): Promise<Deno.ChildProcess> {
-  if (tool === "miniping") {
+  if (tool === "miniping" || tool === "baseline") {
     await Deno.writeTextFile(`${dir}/targets`, hosts.join("\n"));
     return lab.spawn("h", [
       Deno.execPath(),
@@ -176,7 +206,7 @@ async function startTool(lab: Lab, tool: Tool, hosts: string[], dir: string): Pr
       "--allow-ffi",
       "--allow-net",
       "--allow-read",
-      CLI,
+      tool === "baseline" ? `${args.baseline}/cli.ts` : CLI,
       "serve",
       "--listen",
       `127.0.0.1:${PORT}`,
@@ -219,7 +249,8 @@ async function runOnce(lab: Lab, tool: Tool, n: number, dir: string): Promise<Ru
     await at(WARMUP_S + MEASURE_S);
     const cpu1 = await cpuSeconds(pid);
     const w1 = performance.now();
-    const b = await scrape(lab, dir, 3);
+    const b = await scrape(lab, dir, 4);
+    const fetchMs = await fetchScrape(lab);
     dump.kill("SIGTERM");
     const wire = wireMeans(await dumpText, a?.at ?? 0, b?.at ?? 0);
     const { peak } = await memory(pid);
@@ -244,6 +275,7 @@ async function runOnce(lab: Lab, tool: Tool, n: number, dir: string): Promise<Ru
       rss60,
       peakRss: peak,
       scrapeMs: b?.ms ?? null,
+      fetchMs,
       sent,
       received,
       biasUs,
@@ -282,7 +314,7 @@ try {
         `| ${n} | ${tool} | ${fmt(m("cpuPercent"))} | ${fmt(m("rss10"))} | ${fmt(m("rss60"))} | ${
           fmt(m("peakRss"))
         } | ` +
-          `${fmt(m("scrapeMs"))} | ${sent === null ? "—" : `${received} / ${sent}`} | ` +
+          `${fmt(m("scrapeMs"))} | ${fmt(m("fetchMs"))} | ${sent === null ? "—" : `${received} / ${sent}`} | ` +
           `${sent === null || received === null || sent === 0 ? "—" : fmt(received / sent * 100, 2)} | ${
             fmt(m("biasUs"))
           } |`,
@@ -296,7 +328,7 @@ console.log(
   `Period 1 s, warm-up ${WARMUP_S} s, measured ${MEASURE_S} s, medians of ${ROUNDS} round(s), ${Deno.osRelease()}.\n`,
 );
 console.log(
-  "| targets | tool | CPU % of a core | RSS 10 s MiB | RSS 60 s MiB | peak RSS MiB | scrape ms | received / sent | replied % | RTT − wire µs |",
+  "| targets | tool | CPU % of a core | RSS 10 s MiB | RSS 60 s MiB | peak RSS MiB | scrape ms (curl) | scrape ms (fetch) | received / sent | replied % | RTT − wire µs |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const row of rows) console.log(row);

@@ -5,7 +5,16 @@
  *
  * @module
  */
-import { type ExpositionFormat, Family, type Histogram, Registry, type Scalar } from "./registry.ts";
+import {
+  ColumnFamily,
+  type ExpositionFormat,
+  Family,
+  Registry,
+  type Row,
+  type Scalar,
+  Table,
+  TableHistogram,
+} from "./registry.ts";
 import { History } from "./history.ts";
 
 /**
@@ -77,19 +86,21 @@ export class TargetState {
   }
 }
 
-/** The children of one (host, ip) in every per-target family. */
+/** The series of one (host, ip): its row of the per-target table and its ICMP error children. */
 interface TargetSeries {
-  values: string[];
-  requests: Scalar;
-  duration: Histogram;
-  ttl: Scalar;
-  duplicates: Scalar;
-  sendErrors: Scalar;
-  timeouts: Scalar;
-  corrupted: Scalar;
-  lastRtt: Scalar;
+  row: Row;
   icmpErrors: Map<string, Scalar>;
 }
+
+/** Columns of the per-target table; the latency histogram's columns follow them. */
+const REQUESTS = 0;
+const TTL = 1;
+const DUPLICATES = 2;
+const SEND_ERRORS = 3;
+const TIMEOUTS = 4;
+const CORRUPTED = 5;
+const LAST_RTT = 6;
+const COLUMNS = 7;
 
 /** Engine health as `Pinger.stats()` reports it. */
 export interface EngineStats {
@@ -109,6 +120,9 @@ export class ServeMetrics {
   readonly #historySize: number;
   readonly #targets = new Map<string, TargetState>();
   readonly #f;
+  readonly #table: Table;
+  /** The clock family's children by clock name: a reply finds its counter without building a key. */
+  readonly #clocks = new Map<string, Scalar>();
 
   /** Registers every family; nothing is probed yet. */
   constructor(options: ServeMetricsOptions = {}) {
@@ -116,51 +130,56 @@ export class ServeMetrics {
     this.#tos = String(options.tos ?? 0);
     this.#historySize = options.historySize ?? 300;
     const buckets = options.buckets ?? SMOKEPING_BUCKETS;
-    const labelNames = TARGET_LABELS;
     const r = this.#registry;
-    const scalar = (name: string, help: string, type: "counter" | "gauge", names: readonly string[] = labelNames) =>
+    const table = new Table({
+      labelNames: TARGET_LABELS,
+      columns: COLUMNS,
+      histogram: { name: "smokeping_response_duration_seconds", buckets },
+    });
+    this.#table = table;
+    const column = (name: string, help: string, type: "counter" | "gauge", at: number) =>
+      r.add(new ColumnFamily(name, help, type, table, at));
+    const scalar = (name: string, help: string, type: "counter" | "gauge", names: readonly string[]) =>
       r.add(new Family<Scalar>(name, help, type, { labelNames: names }));
+    column("smokeping_requests_total", "Number of ping requests sent", "counter", REQUESTS);
+    r.add(
+      new TableHistogram("smokeping_response_duration_seconds", "A histogram of latencies for ping responses.", table),
+    );
+    column("smokeping_response_ttl", "The last response Time To Live (TTL).", "gauge", TTL);
+    column(
+      "smokeping_response_duplicates_total",
+      "The number of duplicated response packets.",
+      "counter",
+      DUPLICATES,
+    );
+    column(
+      "smokeping_send_errors_total",
+      "The number of errors when Pinger attempts to send packets.",
+      "counter",
+      SEND_ERRORS,
+    );
+    column(
+      "miniping_timeouts_total",
+      "Probes that got neither a reply nor an ICMP error in time.",
+      "counter",
+      TIMEOUTS,
+    );
+    // Registration order is output order: the ICMP errors sit between the timeouts and the corrupted replies.
+    const icmpErrors = scalar(
+      "miniping_icmp_errors_total",
+      "ICMP errors received for probes, by ICMP type, code and the router that sent them.",
+      "counter",
+      [...TARGET_LABELS, "icmp_type", "icmp_code", "router"],
+    );
+    column(
+      "miniping_corrupted_replies_total",
+      "Replies that failed the checksum or payload check.",
+      "counter",
+      CORRUPTED,
+    );
+    column("miniping_last_rtt_seconds", "Round-trip time of the last reply.", "gauge", LAST_RTT);
     this.#f = {
-      requests: scalar("smokeping_requests_total", "Number of ping requests sent", "counter"),
-      duration: r.add(
-        new Family<Histogram>(
-          "smokeping_response_duration_seconds",
-          "A histogram of latencies for ping responses.",
-          "histogram",
-          {
-            labelNames,
-            buckets,
-          },
-        ),
-      ),
-      ttl: scalar("smokeping_response_ttl", "The last response Time To Live (TTL).", "gauge"),
-      duplicates: scalar(
-        "smokeping_response_duplicates_total",
-        "The number of duplicated response packets.",
-        "counter",
-      ),
-      sendErrors: scalar(
-        "smokeping_send_errors_total",
-        "The number of errors when Pinger attempts to send packets.",
-        "counter",
-      ),
-      timeouts: scalar(
-        "miniping_timeouts_total",
-        "Probes that got neither a reply nor an ICMP error in time.",
-        "counter",
-      ),
-      icmpErrors: scalar(
-        "miniping_icmp_errors_total",
-        "ICMP errors received for probes, by ICMP type, code and the router that sent them.",
-        "counter",
-        [...labelNames, "icmp_type", "icmp_code", "router"],
-      ),
-      corrupted: scalar(
-        "miniping_corrupted_replies_total",
-        "Replies that failed the checksum or payload check.",
-        "counter",
-      ),
-      lastRtt: scalar("miniping_last_rtt_seconds", "Round-trip time of the last reply.", "gauge"),
+      icmpErrors,
       resolveErrors: scalar("miniping_resolve_errors_total", "Rounds in which the host did not resolve.", "counter", [
         "host",
       ]),
@@ -237,31 +256,32 @@ export class ServeMetrics {
    */
   record(state: TargetState, ip: string, outcome: Outcome, time: number): void {
     const s = this.#series(state, ip);
+    const v = s.row.values;
     state.lastSeen = time;
     switch (outcome.type) {
       case "reply": {
         const seconds = outcome.rtt / 1000;
-        s.requests.inc();
-        s.duration.observe(seconds);
-        s.lastRtt.set(seconds);
-        if (outcome.ttl !== null) s.ttl.set(outcome.ttl);
-        this.#f.clock.child(outcome.clock).inc();
+        v[REQUESTS]!++;
+        this.#table.observe(s.row, seconds);
+        v[LAST_RTT] = seconds;
+        if (outcome.ttl !== null) v[TTL] = outcome.ttl;
+        this.#clock(outcome.clock).inc();
         state.history.push(outcome.rtt);
         state.lastProblem = null;
         return;
       }
       case "duplicate":
-        s.duplicates.inc();
+        v[DUPLICATES]!++;
         return;
       case "timeout":
-        s.requests.inc();
-        s.timeouts.inc();
+        v[REQUESTS]!++;
+        v[TIMEOUTS]!++;
         state.history.push(NaN);
         state.lastProblem = "no reply in time";
         return;
       case "error": {
-        s.requests.inc();
-        if (outcome.from === null) s.sendErrors.inc();
+        v[REQUESTS]!++;
+        if (outcome.from === null) v[SEND_ERRORS]!++;
         else this.#icmpError(s, outcome.icmpType, outcome.code, outcome.from).inc();
         state.history.push(NaN);
         state.lastProblem = outcome.from === null ? outcome.message : `${outcome.message} from ${outcome.from}`;
@@ -272,7 +292,7 @@ export class ServeMetrics {
 
   /** Adds `n` corrupted replies to `state`'s count. */
   corrupted(state: TargetState, ip: string, n: number): void {
-    if (n > 0) this.#series(state, ip).corrupted.inc(n);
+    if (n > 0) this.#series(state, ip).row.values[CORRUPTED]! += n;
   }
 
   /** Counts a round in which `state`'s host did not resolve. */
@@ -294,23 +314,44 @@ export class ServeMetrics {
   }
 
   /**
-   * The exposition as bytes, with the engine gauges read from `stats` first.
+   * The exposition as a stream of chunks written as they are read, with the
+   * engine gauges read from `stats` first.
+   *
+   * @param format Text format or OpenMetrics.
+   * @param stats The engine's health, when an engine is running.
+   * @returns The body.
+   */
+  stream(format: ExpositionFormat, stats?: EngineStats): ReadableStream<Uint8Array<ArrayBuffer>> {
+    this.#setEngine(stats);
+    return this.#registry.stream(format);
+  }
+
+  /**
+   * The exposition in chunks, every value fixed when this is called (see {@linkcode ServeMetrics.stream}).
+   *
+   * @param format Text format or OpenMetrics.
+   * @param stats The engine's health, when an engine is running.
+   * @returns The chunks, written as they are pulled.
+   */
+  chunks(format: ExpositionFormat, stats?: EngineStats): Generator<Uint8Array<ArrayBuffer>, void, undefined> {
+    this.#setEngine(stats);
+    return this.#registry.chunks(format);
+  }
+
+  /**
+   * The exposition as bytes (see {@linkcode ServeMetrics.stream}).
    *
    * @param format Text format or OpenMetrics.
    * @param stats The engine's health, when an engine is running.
    * @returns The body.
    */
   renderBytes(format: ExpositionFormat, stats?: EngineStats): Uint8Array<ArrayBuffer> {
-    if (stats !== undefined) {
-      this.#f.outstanding.child().set(stats.outstanding);
-      this.#f.sockets.child().set(stats.sockets);
-      this.#f.backoffs.child().set(stats.sendBackoffs);
-    }
+    this.#setEngine(stats);
     return this.#registry.renderBytes(format);
   }
 
   /**
-   * The exposition as text (see {@linkcode ServeMetrics.renderBytes}).
+   * The exposition as text (see {@linkcode ServeMetrics.stream}).
    *
    * @param format Text format or OpenMetrics.
    * @param stats The engine's health.
@@ -320,25 +361,25 @@ export class ServeMetrics {
     return new TextDecoder().decode(this.renderBytes(format, stats));
   }
 
+  #setEngine(stats: EngineStats | undefined): void {
+    if (stats === undefined) return;
+    this.#f.outstanding.child().set(stats.outstanding);
+    this.#f.sockets.child().set(stats.sockets);
+    this.#f.backoffs.child().set(stats.sendBackoffs);
+  }
+
+  #clock(clock: string): Scalar {
+    let child = this.#clocks.get(clock);
+    if (child === undefined) this.#clocks.set(clock, child = this.#f.clock.child(clock));
+    return child;
+  }
+
   #series(state: TargetState, ip: string): TargetSeries {
     if (state.series !== null && state.ip === ip) return state.series;
     // A name that now resolves elsewhere starts new series, as smokeping_prober's ip label would.
     if (state.series !== null) this.#dropSeries(state);
     state.ip = ip;
-    const values = [ip, state.host, this.#source, this.#tos];
-    const f = this.#f;
-    state.series = {
-      values,
-      requests: f.requests.child(...values),
-      duration: f.duration.child(...values),
-      ttl: f.ttl.child(...values),
-      duplicates: f.duplicates.child(...values),
-      sendErrors: f.sendErrors.child(...values),
-      timeouts: f.timeouts.child(...values),
-      corrupted: f.corrupted.child(...values),
-      lastRtt: f.lastRtt.child(...values),
-      icmpErrors: new Map(),
-    };
+    state.series = { row: this.#table.add([ip, state.host, this.#source, this.#tos]), icmpErrors: new Map() };
     return state.series;
   }
 
@@ -346,7 +387,7 @@ export class ServeMetrics {
     const key = `${type}/${code}/${router}`;
     let child = s.icmpErrors.get(key);
     if (child === undefined) {
-      child = this.#f.icmpErrors.child(...s.values, String(type ?? ""), String(code ?? ""), router);
+      child = this.#f.icmpErrors.child(...s.row.labelValues, String(type ?? ""), String(code ?? ""), router);
       s.icmpErrors.set(key, child);
     }
     return child;
@@ -355,15 +396,15 @@ export class ServeMetrics {
   #dropSeries(state: TargetState): void {
     const s = state.series;
     if (s === null) return;
-    const f = this.#f;
-    for (
-      const family of [f.requests, f.duration, f.ttl, f.duplicates, f.sendErrors, f.timeouts, f.corrupted, f.lastRtt]
-    ) {
-      family.remove(...s.values);
-    }
+    this.#table.delete(s.row);
     for (const key of s.icmpErrors.keys()) {
       const [type, code, router] = key.split("/") as [string, string, string];
-      f.icmpErrors.remove(...s.values, type === "null" ? "" : type, code === "null" ? "" : code, router);
+      this.#f.icmpErrors.remove(
+        ...s.row.labelValues,
+        type === "null" ? "" : type,
+        code === "null" ? "" : code,
+        router,
+      );
     }
     state.series = null;
   }

@@ -107,6 +107,8 @@ export class Prober {
   readonly #controller = new AbortController();
   readonly #inFlight = new Set<Promise<void>>();
   #hosts: string[] = [];
+  /** The targets' states, in the order of #hosts: built once per target list, not once per round. */
+  #states: TargetState[] = [];
   #round: Round = { states: [], hosts: [], slices: 1 };
   #timer: ReturnType<typeof setTimeout> | undefined;
   #started = 0;
@@ -137,7 +139,7 @@ export class Prober {
     const next = [...new Set(hosts)];
     const keep = new Set(next);
     for (const host of this.#hosts) if (!keep.has(host)) this.#metrics.remove(host);
-    for (const host of next) this.#metrics.target(host);
+    this.#states = next.map((host) => this.#metrics.target(host));
     this.#hosts = next;
   }
 
@@ -179,7 +181,7 @@ export class Prober {
   #newRound(): Round {
     const hosts = this.#hosts;
     const slices = Math.max(1, Math.min(hosts.length, Math.floor(this.#options.period / MIN_SLICE_MS)));
-    return { hosts, states: hosts.map((host) => this.#metrics.target(host)), slices };
+    return { hosts, states: this.#states, slices };
   }
 
   #runSlice(round: Round, k: number): void {
@@ -188,13 +190,14 @@ export class Prober {
     const from = Math.floor(k * n / round.slices);
     const to = Math.floor((k + 1) * n / round.slices);
     if (to <= from) return;
-    const probe = this.#probe(round.hosts.slice(from, to), round.states.slice(from, to), n).finally(() =>
+    const probe = this.#probe(round.hosts.slice(from, to), round.states, from, n).finally(() =>
       this.#inFlight.delete(probe)
     );
     this.#inFlight.add(probe);
   }
 
-  async #probe(hosts: string[], states: TargetState[], total: number): Promise<void> {
+  /** Probes `hosts`, the round's targets from `from` on: event index i is `states[from + i]`. */
+  async #probe(hosts: string[], states: readonly TargetState[], from: number, total: number): Promise<void> {
     const metrics = this.#metrics;
     const { period, timeout, size, ttl, dscp, source } = this.#options;
     const options: RoundOptions = {
@@ -209,13 +212,13 @@ export class Prober {
       collect: false,
       signal: this.#controller.signal,
       onProbe: (event) => {
-        const state = states[event.index];
+        const state = states[from + event.index];
         // A target removed by a reload while its probe was out: its series are gone, and stay gone.
         if (state === undefined || !this.#isCurrent(state)) return;
         metrics.record(state, event.address, event, event.time);
       },
       onResult: (entry) => {
-        const state = states[entry.index];
+        const state = states[from + entry.index];
         if (state === undefined || !this.#isCurrent(state)) return;
         if (entry.ok) metrics.corrupted(state, entry.address, entry.corrupted);
         else metrics.resolveFailed(state, entry.error.message);

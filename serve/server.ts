@@ -167,9 +167,11 @@ export function createHandler(ctx: HandlerContext): (request: Request) => Respon
     switch (url.pathname) {
       case "/metrics": {
         const format = negotiateFormat(request.headers.get("accept"));
-        return new Response(ctx.metrics.renderBytes(format, ctx.stats()), {
-          headers: { "content-type": CONTENT_TYPES[format] },
-        });
+        // Streamed as it is written (tens of MB at 10,000 targets): the first bytes leave at once and the whole
+        // exposition is never copied. Not compressed even when asked: gzip takes ~0.24 s of CPU for the 33 MB of 10,000
+        // targets (to 1.5 MB), more than sending them takes on the loopback or a gigabit link.
+        const body = request.method === "HEAD" ? null : ctx.metrics.stream(format, ctx.stats());
+        return new Response(body, { headers: { "content-type": CONTENT_TYPES[format] } });
       }
       case "/":
         return new Response(PAGE_HTML, {

@@ -1,5 +1,8 @@
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
+import fc from "fast-check";
 import {
+  CHUNK_BYTES,
+  ColumnFamily,
   escapeLabelValue,
   Family,
   formatValue,
@@ -7,6 +10,8 @@ import {
   negotiateFormat,
   Registry,
   type Scalar,
+  Table,
+  TableHistogram,
 } from "../serve/registry.ts";
 import { ServeMetrics, SMOKEPING_BUCKETS } from "../serve/metrics.ts";
 import { History, quantile } from "../serve/history.ts";
@@ -184,10 +189,116 @@ Deno.test("server: routes serve the page, the metrics in both formats, and 404",
   const text = handler(new Request("http://x/metrics"));
   match(text.headers.get("content-type")!, /^text\/plain; version=0\.0\.4/);
   await text.body?.cancel();
+  // HEAD answers the headers without writing the exposition.
+  const head = handler(new Request("http://x/metrics", { method: "HEAD" }));
+  equal(head.status, 200);
+  equal(head.body, null);
+  match(head.headers.get("content-type")!, /^text\/plain; version=0\.0\.4/);
   equal(handler(new Request("http://x/nope")).status, 404);
   equal(handler(new Request("http://x/metrics", { method: "POST" })).status, 405);
 });
 
 Deno.test("targets: hosts split on whitespace, comments dropped, duplicates once", () => {
   deepEqual(parseTargets("# lab\na b\n\n  c # the third\nb\r\n"), ["a", "b", "c"]);
+});
+
+Deno.test("metrics: a fixed state renders byte for byte as the one-child-per-series registry did", async () => {
+  const { fixedState, FIXED_STATS } = await import("./fixtures/serve/fixed_state.ts");
+  const m = fixedState();
+  for (const [format, file] of [["prometheus", "metrics.prom"], ["openmetrics", "metrics.om"]] as const) {
+    const want = await Deno.readTextFile(new URL(`./fixtures/serve/${file}`, import.meta.url));
+    equal(m.render(format, FIXED_STATS), want);
+    // Streamed in small chunks, the body is the same bytes.
+    equal(await new Response(m.stream(format, FIXED_STATS)).text(), want);
+  }
+});
+
+Deno.test("registry: a scrape streams in chunks of bounded size, each row written once", () => {
+  const table = new Table({ labelNames: ["host"], columns: 1, histogram: { name: "h_seconds", buckets: [0.1, 1] } });
+  const registry = new Registry();
+  registry.add(new ColumnFamily("c_total", "C.", "counter", table, 0));
+  registry.add(new TableHistogram("h_seconds", "H.", table));
+  const rows = Array.from({ length: 5000 }, (_, i) => table.add([`host-${i}`]));
+  for (const row of rows) {
+    row.values[0] = 1;
+    table.observe(row, 0.5);
+  }
+  const whole = registry.render("prometheus");
+  const chunks = [...registry.chunks("prometheus")];
+  ok(chunks.length > 1 && chunks.every((c) => c.length <= CHUNK_BYTES), `${chunks.length} chunks`);
+  equal(new TextDecoder().decode(concat(chunks)), whole);
+  // Rows that come and go and values that change while a scrape is being written: it is still the instant it began,
+  // each series once, in every family.
+  const it = registry.chunks("prometheus");
+  table.delete(rows[0]!);
+  rows[1]!.values[0]!++;
+  const first = it.next().value!;
+  table.delete(rows[4999]!);
+  table.add(["late"]);
+  table.observe(rows[4998]!, 0.05);
+  equal(new TextDecoder().decode(concat([first, ...it])), whole);
+  equal(registry.render("prometheus").match(/^c_total\{host="late"\} 0$/gm)?.length, 1);
+});
+
+Deno.test("registry: written values match Go's shortest formatting for any number", () => {
+  const family = new Family<Scalar>("v", "V.", "gauge", { labelNames: ["i"] });
+  const registry = new Registry();
+  registry.add(family);
+  const values = fc.sample(
+    fc.oneof(
+      fc.integer({ min: 0, max: 2_000_000 }),
+      fc.maxSafeNat(),
+      fc.double({ noNaN: false }),
+      fc.constantFrom(1e6, 1e7, 1_000_001, 9_999_999, 2 ** 53, 2 ** 53 + 2, 1e21, 1e-5, -0, 0.1 + 0.2),
+    ),
+    { numRuns: 3000, seed: 11 },
+  );
+  values.forEach((v, i) => family.child(String(i)).set(v));
+  const lines = registry.render("prometheus").split("\n").filter((l) => l.startsWith("v{"));
+  equal(lines.length, values.length);
+  lines.forEach((line, i) => equal(line, `v{i="${i}"} ${formatValue(values[i]!)}`));
+  // And formatValue itself writes Go's forms: exponent from 10^6 with at least two digits, none from 10^-4.
+  deepEqual([1e6, 1_234_500, 2 ** 53, 1e100, 0.0001234].map(formatValue), [
+    "1e+06",
+    "1.2345e+06",
+    "9.007199254740992e+15",
+    "1e+100",
+    "0.0001234",
+  ]);
+});
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+Deno.test("server: /metrics streams over HTTP; concurrent and abandoned scrapes leave the others whole", async () => {
+  const metrics = new ServeMetrics();
+  for (let i = 0; i < 3000; i++) {
+    const host = `198.18.${i >> 8}.${i & 255}`;
+    metrics.record(metrics.target(host), host, { type: "reply", rtt: 0.25, ttl: 64, clock: "kernel" }, 0);
+  }
+  const handler = createHandler({
+    metrics,
+    period: 1000,
+    stats: () => ({ outstanding: 0, sockets: 1, sendBackoffs: 0 }),
+  });
+  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
+  const url = `http://127.0.0.1:${server.addr.port}/metrics`;
+  const accept = { accept: "application/openmetrics-text; version=1.0.0" };
+  // A scraper that gives up after the first chunk.
+  const abandoned = await fetch(url, { headers: accept });
+  const reader = abandoned.body!.getReader();
+  ok(!(await reader.read()).done);
+  await reader.cancel();
+  const [a, b] = await Promise.all([1, 2].map(async () => await (await fetch(url, { headers: accept })).text()));
+  ok(a!.length > 2 * CHUNK_BYTES, `${a!.length} bytes`);
+  equal(a, b);
+  equal(a, metrics.render("openmetrics", { outstanding: 0, sockets: 1, sendBackoffs: 0 }));
+  ok(a!.endsWith("# EOF\n"));
 });
