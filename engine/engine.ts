@@ -263,6 +263,8 @@ export class SocketPool {
   users = 0;
   /** Receive buffer each socket should have, from the largest window among its users. */
   receiveBuffer = 0;
+  /** Told of every socket opened after the first, which the loop must start watching. */
+  onOpen: () => void = () => {};
 
   constructor(
     readonly key: string,
@@ -277,6 +279,7 @@ export class SocketPool {
     try {
       const channel = new Channel(socket, this.receiveBuffer);
       this.channels.push(channel);
+      this.onOpen();
       return channel;
     } catch (error) {
       socket.close();
@@ -423,6 +426,12 @@ export class Engine {
       pool.users = 1;
       this.#pools.set(pool.key, pool);
       this.#watchDirty = true;
+      // A socket the pool adds later (more room, or another to send from) is read only once the loop watches it;
+      // the loop may be waiting in poll() on the old list, so wake it.
+      pool.onOpen = () => {
+        this.#watchDirty = true;
+        this.#wake();
+      };
       return pool;
     }
     if (refusals.some((error) => PERMISSION_ERRORS.has(error.errno))) {

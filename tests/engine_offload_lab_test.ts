@@ -80,6 +80,25 @@ emit({ sent: r.sent, received: r.received, duplicates: r.duplicates, offloaded: 
     );
 
     await t.step(
+      "a datagram sweep that opens a second socket to send from ends with its last reply, not at the timeout",
+      async () => {
+        const hosts = Array.from({ length: 2000 }, (_, i) => a.block4.at(i));
+        const out = await inH<{ alive: number; sockets: number; ms: number }>(
+          lab,
+          `await using pinger = new Pinger({ socket: "datagram" });
+const started = performance.now();
+const entries = await pinger.pingMany(${JSON.stringify(hosts)}, { count: 1, timeout: 5000 });
+const ms = performance.now() - started;
+emit({ alive: entries.filter((e) => e.ok && e.received === 1).length, sockets: pinger.stats().sockets, ms });`,
+        );
+        equal(out.alive, hosts.length);
+        ok(out.sockets >= 2, `the sweep sent from ${out.sockets} socket(s); this test needs a second one`);
+        // Replies on a socket the loop did not watch were read only when the deadlines expired (5 s here).
+        ok(out.ms < 2500, `the sweep took ${out.ms.toFixed(0)} ms`);
+      },
+    );
+
+    await t.step(
       "healthy targets beside rejecting and locally refused ones, interval 0: no healthy probe lost, none sent twice",
       async () => {
         // t answers these with port unreachable (each sets the datagram socket's pending error, which fails whoever
