@@ -206,6 +206,8 @@ async function startTool(lab: Lab, tool: Tool, hosts: string[], dir: string): Pr
       "--allow-ffi",
       "--allow-net",
       "--allow-read",
+      // As README's install line for serve.
+      "--v8-flags=--max-semi-space-size=2",
       tool === "baseline" ? `${args.baseline}/cli.ts` : CLI,
       "serve",
       "--listen",

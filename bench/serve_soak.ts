@@ -5,8 +5,10 @@
  * replies received / probes sent from the last scrape.
  *
  * ```sh
- * sudo deno run -A bench/serve_soak.ts [--targets 1000] [--duration 300] [--sample 10] [--scrape 5]
+ * sudo deno run -A bench/serve_soak.ts [--targets 1000] [--duration 300] [--sample 10] [--scrape 5] [--v8-flags F]
  * ```
+ *
+ * `--v8-flags` is passed to the serve process's `deno run`, to try heap settings.
  *
  * @module
  */
@@ -20,6 +22,7 @@ const args = parseArgs({
     duration: { type: "string", default: "300" },
     sample: { type: "string", default: "10" },
     scrape: { type: "string", default: "5" },
+    "v8-flags": { type: "string" },
   },
 }).values;
 const TARGETS = Number(args.targets);
@@ -29,6 +32,13 @@ const SCRAPE_S = Number(args.scrape);
 const BASELINE_S = 60;
 const PORT = 9374;
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
+
+/** The process's user + system CPU so far, in seconds (clock ticks of 1/100 s). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const fields = (await Deno.readTextFile(`/proc/${pid}/stat`)).split(") ")[1].split(" ");
+  // After the command name: state is field 3, utime 14 and stime 15 (1-based), so indices 11 and 12 here.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -60,6 +70,7 @@ const child = lab.spawn("h", [
   "--allow-ffi",
   "--allow-net",
   "--allow-read",
+  ...(args["v8-flags"] === undefined ? [] : [`--v8-flags=${args["v8-flags"]}`]),
   CLI,
   "serve",
   "--listen",
@@ -67,7 +78,7 @@ const child = lab.spawn("h", [
   "-f",
   `${dir}/targets`,
 ], { stderr: "inherit" });
-const samples: { t: number; rss: number }[] = [];
+const samples: { t: number; rss: number; cpu: number }[] = [];
 let totals = { sent: 0, received: 0 };
 try {
   const started = performance.now();
@@ -75,7 +86,7 @@ try {
   while ((performance.now() - started) / 1000 < DURATION_S + 0.5) {
     const t = (performance.now() - started) / 1000;
     if (t >= nextSample) {
-      samples.push({ t: nextSample, rss: await rssMiB(child.pid) });
+      samples.push({ t: nextSample, rss: await rssMiB(child.pid), cpu: await cpuSeconds(child.pid) });
       console.error(`t=${nextSample} s RSS ${samples.at(-1)!.rss.toFixed(1)} MiB`);
       nextSample += SAMPLE_S;
     }
@@ -95,6 +106,7 @@ const at = (t: number) => samples.find((s) => s.t >= t) ?? samples.at(-1)!;
 const last = samples.at(-1)!;
 const minute = at(BASELINE_S);
 const peak = Math.max(...samples.map((s) => s.rss));
+const cpuShare = (last.cpu - at(10).cpu) / (last.t - at(10).t) * 100;
 console.log(
   `\`miniping serve\`, ${TARGETS} lab targets at a 1 s period for ${DURATION_S} s, scraped every ${SCRAPE_S} s ` +
     `(run of ${new Date().toISOString()}; \`deno run -A bench/serve_soak.ts --targets ${TARGETS} --duration ` +
@@ -105,5 +117,7 @@ for (const s of samples) console.log(`| ${s.t} | ${s.rss.toFixed(1)} |`);
 console.log(
   `\n- RSS at 10 s ${at(10).rss.toFixed(1)} MiB, at ${BASELINE_S} s ${minute.rss.toFixed(1)}, at ${last.t} s ` +
     `${last.rss.toFixed(1)} (from ${BASELINE_S} s to the end: ${(last.rss - minute.rss).toFixed(1)} MiB), ` +
-    `peak ${peak.toFixed(1)}; last scrape: ${totals.received} received / ${totals.sent} sent.`,
+    `peak ${peak.toFixed(1)}; CPU ${
+      cpuShare.toFixed(1)
+    } % of a core from 10 s on; last scrape: ${totals.received} received / ${totals.sent} sent.`,
 );
