@@ -14,6 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { Lab } from "../tests/lab/lab.ts";
+import { spawnServe } from "../tests/serve_lab.ts";
 
 const args = parseArgs({
   args: Deno.args,
@@ -31,7 +32,6 @@ const SAMPLE_S = Number(args.sample);
 const SCRAPE_S = Number(args.scrape);
 const BASELINE_S = 60;
 const PORT = 9374;
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
 /** The process's user + system CPU so far, in seconds (clock ticks of 1/100 s). */
 async function cpuSeconds(pid: number): Promise<number> {
@@ -63,21 +63,12 @@ await using lab = await Lab.create({ name: "ssoak" });
 const dir = await Deno.makeTempDir({ prefix: "miniping-serve-soak-" });
 const hosts = Array.from({ length: TARGETS }, (_, i) => lab.addresses.block4.at(i));
 await Deno.writeTextFile(`${dir}/targets`, hosts.join("\n"));
-const child = lab.spawn("h", [
-  Deno.execPath(),
-  "run",
-  "--quiet",
-  "--allow-ffi",
-  "--allow-net",
-  "--allow-read",
-  ...(args["v8-flags"] === undefined ? [] : [`--v8-flags=${args["v8-flags"]}`]),
-  CLI,
-  "serve",
-  "--listen",
-  `127.0.0.1:${PORT}`,
-  "-f",
-  `${dir}/targets`,
-], { stderr: "inherit" });
+const child = spawnServe(
+  lab,
+  "h",
+  ["--listen", `127.0.0.1:${PORT}`, "-f", `${dir}/targets`],
+  args["v8-flags"] === undefined ? [] : [`--v8-flags=${args["v8-flags"]}`],
+);
 const samples: { t: number; rss: number; cpu: number }[] = [];
 let totals = { sent: 0, received: 0 };
 try {

@@ -25,10 +25,11 @@ export function needProgram(program: string, pkg: string): boolean {
 }
 
 /**
- * Starts `miniping serve` inside `node` with `args` (after `serve`); its
- * stderr is inherited so a failure shows in the test output.
+ * Starts `miniping serve` inside `node` with `args` (after `serve`) and any
+ * further `deno run` flags (e.g. `--v8-flags=…`); its stderr is inherited so a
+ * failure shows in the test output.
  */
-export function spawnServe(lab: Lab, node: LabNode, args: string[]): Deno.ChildProcess {
+export function spawnServe(lab: Lab, node: LabNode, args: string[], denoFlags: string[] = []): Deno.ChildProcess {
   return lab.spawn(node, [
     Deno.execPath(),
     "run",
@@ -36,6 +37,7 @@ export function spawnServe(lab: Lab, node: LabNode, args: string[]): Deno.ChildP
     "--allow-ffi",
     "--allow-net",
     "--allow-read",
+    ...denoFlags,
     CLI,
     "serve",
     ...args,
