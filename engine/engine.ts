@@ -35,7 +35,7 @@ import {
 } from "./matcher.ts";
 import { writeProbe } from "./payload.ts";
 import { ProbeTable } from "./probe_table.ts";
-import { chooseClock } from "./rtt.ts";
+import { chooseClock, rttOf } from "./rtt.ts";
 import { BACKOFF_MS, type FireOutcome, PaceGroup, Scheduler } from "./scheduler.ts";
 
 /** What the engine needs of a run (one target's probes): where to send, how, and where outcomes go. */
@@ -1130,7 +1130,7 @@ export class Engine {
       if (!Number.isNaN(probe.sentKernel)) kernel = received - probe.sentKernel;
     }
     const clock = chooseClock(user, rx, kernel);
-    const rtt = clock === "kernel" ? kernel! : clock === "rx" ? rx! : user;
+    const rtt = rttOf(clock, user, rx, kernel);
     // One object for every reply: owners read it during the call (a run copies what it keeps).
     const reply = this.#reply;
     reply.rtt = rtt;

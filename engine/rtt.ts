@@ -37,7 +37,7 @@ export interface RttFigures {
 export function chooseRtt(figures: RttFigures): { rtt: number; clock: RttClock } {
   const { user, rx, kernel } = figures;
   const clock = chooseClock(user, rx, kernel);
-  return { rtt: clock === "kernel" ? kernel! : clock === "rx" ? rx! : user, clock };
+  return { rtt: rttOf(clock, user, rx, kernel), clock };
 }
 
 /**
@@ -53,4 +53,17 @@ export function chooseClock(user: number, rx: number | null, kernel: number | nu
   if (rx === null || rx < 0 || rx > user + CLOCK_TOLERANCE_MS) return "user";
   if (kernel !== null && kernel >= 0 && kernel <= rx + CLOCK_TOLERANCE_MS) return "kernel";
   return "rx";
+}
+
+/**
+ * The figure of the clock {@linkcode chooseClock} named.
+ *
+ * @param clock What {@linkcode chooseClock} returned for these figures (it never names a missing one).
+ * @param user The user-space figure.
+ * @param rx The receive-stamp figure, or `null`.
+ * @param kernel The transmit-and-receive-stamp figure, or `null`.
+ * @returns The RTT in ms.
+ */
+export function rttOf(clock: RttClock, user: number, rx: number | null, kernel: number | null): number {
+  return clock === "kernel" ? kernel! : clock === "rx" ? rx! : user;
 }

@@ -1,4 +1,4 @@
-import{a as r,b as x,c as y,d as N}from"./chunk-OPJQIV4V.js";import{a as p,b as l,c as $,h as D,l as j}from"./chunk-EH2RBY57.js";var h="miniping",I=1e3,m={count:l.count,timeoutSeconds:l.timeout/I,intervalSeconds:l.interval/I,size:l.size},f=$,C=f.size.max[6],R=f.size.max[4],k=2**31-1,v=3,T=Number.MAX_SAFE_INTEGER,_=10,Q=`(see '${h} --help')`,ee=`Usage: ${h} [options] HOST                 (iputils-style, one host)
+import{a as r,b as x,c as y,d as N}from"./chunk-OPJQIV4V.js";import{a as p,b as l,c as $,h as D,l as j}from"./chunk-U4ZYIOTJ.js";var h="miniping",I=1e3,m={count:l.count,timeoutSeconds:l.timeout/I,intervalSeconds:l.interval/I,size:l.size},f=$,C=f.size.max[6],R=f.size.max[4],k=2**31-1,v=3,T=Number.MAX_SAFE_INTEGER,_=10,Q=`(see '${h} --help')`,ee=`Usage: ${h} [options] HOST                 (iputils-style, one host)
        ${h} [options] HOST HOST...        (fping-style, several hosts)
        ${h} [options] -f FILE | -f -      (fping-style, one target a line, # comments)
        ${h} [options] -g CIDR | -g START END
